@@ -1,0 +1,155 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"golang.org/x/sys/unix"
+
+	"github.com/podinit/podinit/signals"
+)
+
+// Flag values that check their input as it is parsed, so that a bad value is
+// reported with the flag's name before anything starts.
+
+type durationValue time.Duration
+
+func (d *durationValue) String() string { return time.Duration(*d).String() }
+func (d *durationValue) Type() string   { return "duration" }
+func (d *durationValue) Set(s string) error {
+	v, err := time.ParseDuration(s)
+	if err != nil || v < 0 {
+		return fmt.Errorf("expected a duration of zero or more, such as 10s or 1m30s")
+	}
+	*d = durationValue(v)
+	return nil
+}
+
+type signalValue unix.Signal
+
+func (s *signalValue) String() string {
+	if *s == 0 {
+		return ""
+	}
+	return signals.Name(unix.Signal(*s))
+}
+func (s *signalValue) Type() string { return "signal" }
+func (s *signalValue) Set(v string) error {
+	sig, err := signals.Parse(v)
+	if err != nil {
+		return err
+	}
+	*s = signalValue(sig)
+	return nil
+}
+
+// signalListValue collects repeated signals; the first Set replaces the default.
+type signalListValue struct {
+	sigs    []unix.Signal
+	changed bool
+}
+
+func (l *signalListValue) String() string {
+	names := make([]string, len(l.sigs))
+	for i, s := range l.sigs {
+		names[i] = strings.TrimPrefix(signals.Name(s), "SIG")
+	}
+	return strings.Join(names, ",")
+}
+func (l *signalListValue) Type() string { return "signal" }
+func (l *signalListValue) Set(v string) error {
+	sig, err := signals.Parse(v)
+	if err != nil {
+		return err
+	}
+	if !l.changed {
+		l.sigs, l.changed = nil, true
+	}
+	l.sigs = append(l.sigs, sig)
+	return nil
+}
+
+type rewriteValue signals.Rewrite
+
+func (r rewriteValue) String() string {
+	var pairs []string
+	for from, to := range r {
+		pairs = append(pairs, fmt.Sprintf("%d:%d", from, to))
+	}
+	return strings.Join(pairs, ",")
+}
+func (r rewriteValue) Type() string { return "FROM:TO" }
+func (r rewriteValue) Set(v string) error {
+	from, to, err := signals.ParseRewrite(v)
+	if err != nil {
+		return err
+	}
+	r[from] = to
+	return nil
+}
+
+type exitCodesValue signals.ExitRemap
+
+func (e exitCodesValue) String() string { return "" }
+func (e exitCodesValue) Type() string   { return "code" }
+func (e exitCodesValue) Set(v string) error {
+	code, err := strconv.Atoi(v)
+	if err != nil || code < 0 || code > 255 {
+		return fmt.Errorf("exit code %q: expected a number from 0 to 255", v)
+	}
+	e[code] = true
+	return nil
+}
+
+// setFromEnv gives every flag not set on the command line the value of its
+// PODINIT_* variable (--stop-timeout reads PODINIT_STOP_TIMEOUT). A flag that
+// can be repeated takes a comma-separated list.
+func setFromEnv(fs *pflag.FlagSet, env environ) error {
+	var err error
+	fs.VisitAll(func(f *pflag.Flag) {
+		if err != nil || f.Changed {
+			return
+		}
+		name := envName(f.Name)
+		v, ok := env.lookup(name)
+		if !ok {
+			return
+		}
+		values := []string{v}
+		if repeatable(f) {
+			values = strings.Split(v, ",")
+		}
+		for _, one := range values {
+			if e := fs.Set(f.Name, strings.TrimSpace(one)); e != nil {
+				err = fmt.Errorf("%s=%q: %w", name, v, unwrapFlagError(e))
+				return
+			}
+		}
+	})
+	return err
+}
+
+func envName(flag string) string {
+	return "PODINIT_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+func repeatable(f *pflag.Flag) bool {
+	switch f.Value.(type) {
+	case rewriteValue, exitCodesValue, *signalListValue:
+		return true
+	}
+	return false
+}
+
+// unwrapFlagError drops pflag's "invalid argument ... for ... flag:" prefix
+// where the caller names the source of the value itself.
+func unwrapFlagError(err error) error {
+	msg := err.Error()
+	if i := strings.Index(msg, " flag: "); i >= 0 && strings.HasPrefix(msg, "invalid argument") {
+		return fmt.Errorf("%s", msg[i+len(" flag: "):])
+	}
+	return err
+}

@@ -1,0 +1,230 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/spf13/pflag"
+	"golang.org/x/sys/unix"
+
+	"github.com/podinit/podinit/signals"
+	"github.com/podinit/podinit/supervisor"
+)
+
+// command is one podinit subcommand, in the manner of cmd/go.
+type command struct {
+	name  string
+	usage string
+	run   func(args []string, env environ) int
+}
+
+var commands []command
+
+func init() {
+	commands = []command{
+		{"version", "podinit version", func([]string, environ) int { fmt.Fprintln(stdout, versionLine()); return 0 }},
+		{"help", "podinit help", func([]string, environ) int { fmt.Fprint(stdout, podinitHelp); return 0 }},
+	}
+}
+
+const podinitHelp = `podinit: a container's PID 1. It starts CMD, forwards signals to it, reaps
+every zombie, stops it in order, and exits with its exit code.
+
+Usage:
+  podinit [flags] [--] CMD [ARGS...]   supervise CMD
+  podinit version                      print version, commit and Go version
+  podinit help                         print this help
+
+Flags (each also read from PODINIT_<NAME>, e.g. PODINIT_STOP_TIMEOUT=20s;
+repeatable flags take a comma-separated list there; the command line wins):
+`
+
+// podinitFlags are the options of podinit's own persona.
+type podinitFlags struct {
+	singleChild     bool
+	rewrite         signals.Rewrite
+	stopSignals     signalListValue
+	gracePeriod     durationValue
+	stopTimeout     durationValue
+	leftoverTimeout durationValue
+	remapExit       signals.ExitRemap
+	pdeathSignal    signalValue
+	verbose         int
+	quiet           bool
+	help, version   bool
+}
+
+func newPodinitFlags() (*pflag.FlagSet, *podinitFlags) {
+	f := &podinitFlags{
+		rewrite:         signals.Rewrite{},
+		remapExit:       signals.ExitRemap{},
+		stopSignals:     signalListValue{sigs: []unix.Signal{unix.SIGTERM, unix.SIGINT}},
+		gracePeriod:     durationValue(30 * time.Second),
+		leftoverTimeout: durationValue(5 * time.Second),
+	}
+	fs := pflag.NewFlagSet("podinit", pflag.ContinueOnError)
+	fs.SetInterspersed(false) // CMD's own flags are CMD's
+	fs.SetOutput(io.Discard)
+	fs.SortFlags = false
+	fs.BoolVarP(&f.singleChild, "single-child", "c", false, "forward signals to CMD alone, not to its whole process group")
+	fs.VarP(rewriteValue(f.rewrite), "rewrite", "r", "forward signal FROM as TO (names or numbers; TO 0 drops FROM), e.g. TERM:QUIT; repeatable")
+	fs.Var(&f.stopSignals, "stop-signal", "a signal that starts the stop sequence; repeatable (default TERM,INT)")
+	fs.Var(&f.gracePeriod, "grace-period", "time from the first stop signal until CMD is killed")
+	fs.Var(&f.stopTimeout, "stop-timeout", "time CMD has after its stop signal before SIGKILL (default: the rest of the grace period)")
+	fs.Var(&f.leftoverTimeout, "leftover-timeout", "time processes CMD left behind have between SIGTERM and SIGKILL")
+	fs.VarP(exitCodesValue(f.remapExit), "remap-exit", "e", "exit 0 when CMD exits with CODE, e.g. 143 for a JVM; repeatable")
+	fs.VarP(&f.pdeathSignal, "pdeath-signal", "p", "signal podinit receives when its parent dies")
+	fs.CountVarP(&f.verbose, "verbose", "v", "log every signal and reaped process")
+	fs.BoolVarP(&f.quiet, "quiet", "q", false, "log errors only")
+	fs.BoolVarP(&f.help, "help", "h", false, "print this help")
+	fs.BoolVar(&f.version, "version", false, "print the version")
+	return fs, f
+}
+
+func runPodinit(args []string, env environ) int {
+	if len(args) > 1 {
+		for _, c := range commands {
+			if args[1] == c.name {
+				return c.run(args[2:], env)
+			}
+		}
+	}
+	fs, f := newPodinitFlags()
+	usageError := func(err error) int {
+		fmt.Fprintf(stderr, "podinit: %v (see podinit --help)\n", err)
+		return 2
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		return usageError(err)
+	}
+	if f.help {
+		fmt.Fprint(stdout, podinitHelp+fs.FlagUsages())
+		return 0
+	}
+	if f.version {
+		fmt.Fprintln(stdout, versionLine())
+		return 0
+	}
+	if err := setFromEnv(fs, env); err != nil {
+		return usageError(err)
+	}
+	argv := fs.Args()
+	if len(argv) == 0 {
+		return usageError(errors.New("no command to run: expected podinit [flags] [--] CMD [ARGS...]"))
+	}
+	if argv[0] == "" {
+		return usageError(errors.New(`command "": expected the name or path of a program`))
+	}
+
+	log := &logger{level: levelInfo, now: time.Now}
+	switch {
+	case f.quiet:
+		log.level = levelError
+	case f.verbose > 0:
+		log.level = levelDebug
+	}
+	cfg := supervisor.Config{
+		Argv:            argv,
+		Env:             env.list,
+		Session:         supervisor.NewSession,
+		SignalGroup:     !f.singleChild,
+		Rewrite:         f.rewrite,
+		StopSignals:     f.stopSignals.sigs,
+		GracePeriod:     time.Duration(f.gracePeriod),
+		StopTimeout:     time.Duration(f.stopTimeout),
+		RemapExit:       f.remapExit,
+		Subreaper:       true,
+		PdeathSignal:    unix.Signal(f.pdeathSignal),
+		Leftovers:       supervisor.TermThenKill,
+		LeftoverTimeout: time.Duration(f.leftoverTimeout),
+		SuspendWithApp:  true,
+		Events:          log.event,
+	}
+	code, err := supervisor.Run(cfg)
+	var spawnErr *supervisor.SpawnError
+	switch {
+	case errors.As(err, &spawnErr):
+		log.logf(levelError, "%v", err)
+		if spawnErr.NotFound() {
+			return 127
+		}
+		return 126
+	case err != nil:
+		log.logf(levelError, "%v", err)
+		return 1
+	}
+	return code
+}
+
+// event words a supervisor event in podinit's voice.
+func (l *logger) event(e supervisor.Event) {
+	switch e.Kind {
+	case supervisor.Subreaper:
+		l.logf(levelDebug, "not PID 1 (pid %d): registered as child subreaper, so orphans are re-parented here and reaped", os.Getpid())
+	case supervisor.TerminalDetached:
+		if e.Err != nil && !errors.Is(e.Err, unix.ENOTTY) {
+			l.logf(levelDebug, "could not release the terminal for the app: %v", e.Err)
+		}
+	case supervisor.Spawned:
+		l.logf(levelInfo, "started %s as pid %d", quoteArgv(e.Argv), e.PID)
+	case supervisor.Forwarded:
+		l.logf(levelDebug, "forwarded %s to %s%s", describeRewrite(e.Signal, e.Sent), target(e.PID), errSuffix(e.Err))
+	case supervisor.Dropped:
+		l.logf(levelDebug, "dropped %s (rewritten to 0)", signals.Name(e.Signal))
+	case supervisor.Stopping:
+		l.logf(levelInfo, "received %s: stopping the app", signals.Name(e.Signal))
+	case supervisor.Escalated:
+		l.logf(levelInfo, "app still running %s after its stop signal: sending SIGKILL to %s%s", e.After, target(e.PID), errSuffix(e.Err))
+	case supervisor.Reaped:
+		l.logf(levelDebug, "reaped pid %d (%s)", e.PID, describeStatus(e.Status))
+	case supervisor.AppExited:
+		msg := fmt.Sprintf("app (pid %d) %s", e.PID, describeStatus(e.Status))
+		if e.Code != signals.ExitCode(e.Status) {
+			msg += fmt.Sprintf(", remapped to exit code %d", e.Code)
+		}
+		l.logf(levelInfo, "%s", msg)
+	case supervisor.LeftoversSignalled:
+		l.logf(levelInfo, "%d process(es) outlived the app: sending %s", e.Count, signals.Name(e.Sent))
+	case supervisor.SignalsLost:
+		l.logf(levelError, "%d signal(s) lost: more arrived at once than podinit could queue", e.Count)
+	}
+}
+
+func describeStatus(ws unix.WaitStatus) string {
+	if ws.Signaled() {
+		return fmt.Sprintf("killed by %s: exit code %d", signals.Name(ws.Signal()), signals.ExitCode(ws))
+	}
+	return fmt.Sprintf("exited with code %d", ws.ExitStatus())
+}
+
+func describeRewrite(from, to unix.Signal) string {
+	if from == to {
+		return signals.Name(from)
+	}
+	return fmt.Sprintf("%s as %s", signals.Name(from), signals.Name(to))
+}
+
+func target(pid int) string {
+	if pid < 0 {
+		return fmt.Sprintf("process group %d", -pid)
+	}
+	return fmt.Sprintf("pid %d", pid)
+}
+
+func errSuffix(err error) string {
+	if err == nil {
+		return ""
+	}
+	return fmt.Sprintf(" (%v)", err)
+}
+
+func quoteArgv(argv []string) string {
+	s := fmt.Sprintf("%q", argv[0])
+	if len(argv) > 1 {
+		s += fmt.Sprintf(" with %d argument(s)", len(argv)-1)
+	}
+	return s
+}

@@ -1,0 +1,55 @@
+package supervisor
+
+import (
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// EventKind says what happened. The supervisor reports events and leaves their
+// wording to the caller, which speaks as podinit, tini or dumb-init.
+type EventKind int
+
+const (
+	// Subreaper: podinit is not PID 1 and registered as a child subreaper.
+	Subreaper EventKind = iota
+	// NotReaping: podinit is neither PID 1 nor a subreaper, so orphans escape it.
+	NotReaping
+	// TerminalDetached: podinit gave up its controlling terminal for the
+	// application's new session (Err is set when that failed).
+	TerminalDetached
+	// Spawned: the application started as PID.
+	Spawned
+	// Received: a signal arrived (every one, SIGCHLD included).
+	Received
+	// Forwarded: Signal arrived and Sent went to PID (negative: a process group).
+	Forwarded
+	// Dropped: Signal arrived and was rewritten to nothing.
+	Dropped
+	// Stopping: the first stop signal arrived; the stop sequence begins.
+	Stopping
+	// Escalated: the application outlived StopTimeout and gets SIGKILL.
+	Escalated
+	// Reaped: a process other than the application was reaped.
+	Reaped
+	// AppExited: the application ended with Status; Code is podinit's exit code.
+	AppExited
+	// LeftoversSignalled: Count processes outlived the application and got Sent.
+	LeftoversSignalled
+	// SignalsLost: Count signals were lost because the intake was full.
+	SignalsLost
+)
+
+// Event is one thing the supervisor reports.
+type Event struct {
+	Kind   EventKind
+	PID    int
+	Signal unix.Signal
+	Sent   unix.Signal
+	Status unix.WaitStatus
+	Code   int
+	Count  int
+	Argv   []string
+	After  time.Duration // for Escalated: how long the application had
+	Err    error
+}
