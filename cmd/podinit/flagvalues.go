@@ -22,7 +22,7 @@ func (d *durationValue) Type() string   { return "duration" }
 func (d *durationValue) Set(s string) error {
 	v, err := time.ParseDuration(s)
 	if err != nil || v < 0 {
-		return fmt.Errorf("expected a duration of zero or more, such as 10s or 1m30s")
+		return fmt.Errorf("duration %q: expected zero or more, such as 10s or 1m30s", s)
 	}
 	*d = durationValue(v)
 	return nil
@@ -124,7 +124,7 @@ func setFromEnv(fs *pflag.FlagSet, env environ) error {
 		}
 		for _, one := range values {
 			if e := fs.Set(f.Name, strings.TrimSpace(one)); e != nil {
-				err = fmt.Errorf("%s=%q: %w", name, v, unwrapFlagError(e))
+				err = fmt.Errorf("%s=%q: %w", name, v, envReason(e))
 				return
 			}
 		}
@@ -144,12 +144,33 @@ func repeatable(f *pflag.Flag) bool {
 	return false
 }
 
-// unwrapFlagError drops pflag's "invalid argument ... for ... flag:" prefix
-// where the caller names the source of the value itself.
-func unwrapFlagError(err error) error {
+// flagError rewords pflag's `invalid argument "X" for "-r, --rewrite" flag:
+// REASON` as `--rewrite: REASON`: every REASON here already names the value.
+func flagError(err error) error {
 	msg := err.Error()
-	if i := strings.Index(msg, " flag: "); i >= 0 && strings.HasPrefix(msg, "invalid argument") {
-		return fmt.Errorf("%s", msg[i+len(" flag: "):])
+	rest, ok := strings.CutPrefix(msg, "invalid argument ")
+	if !ok {
+		return err
+	}
+	_, rest, _ = strings.Cut(rest, ` for "`)
+	flags, reason, ok := strings.Cut(rest, `" flag: `)
+	if !ok {
+		return err
+	}
+	if i := strings.LastIndex(flags, ", "); i >= 0 {
+		flags = flags[i+2:]
+	}
+	if strings.HasPrefix(reason, "strconv.ParseBool") {
+		reason = "expected true or false"
+	}
+	return fmt.Errorf("%s: %s", flags, reason)
+}
+
+// envReason is the REASON of a flag error, for a value that came from the environment.
+func envReason(err error) error {
+	msg := flagError(err).Error()
+	if _, reason, ok := strings.Cut(msg, ": "); ok && strings.HasPrefix(msg, "-") {
+		return fmt.Errorf("%s", reason)
 	}
 	return err
 }

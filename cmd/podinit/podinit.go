@@ -98,7 +98,7 @@ func runPodinit(args []string, env environ) int {
 		return 2
 	}
 	if err := fs.Parse(args[1:]); err != nil {
-		return usageError(err)
+		return usageError(flagError(err))
 	}
 	if f.help {
 		fmt.Fprint(stdout, podinitHelp+fs.FlagUsages())
