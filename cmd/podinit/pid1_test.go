@@ -1,0 +1,292 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/podinit/podinit/signals"
+)
+
+var asPID1 = options{pid1: true}
+
+func TestExitCodesPassThrough(t *testing.T) {
+	for code := 0; code <= 255; code++ {
+		got, out, errout := runToEnd(t, asPID1, append([]string{"-q", "--"}, helper("exit", strconv.Itoa(code))...)...)
+		if got != code {
+			t.Fatalf("app exited %d, podinit exited %d; output:\n%s%s", code, got, out, errout)
+		}
+	}
+}
+
+func TestDeathBySignalIs128PlusN(t *testing.T) {
+	for _, sig := range []unix.Signal{unix.SIGKILL, unix.SIGTERM, unix.SIGSEGV, unix.SIGABRT, unix.SIGUSR1, unix.SIGHUP, signals.RTMin + 2} {
+		t.Run(signals.Name(sig), func(t *testing.T) {
+			p := start(t, asPID1, "sh", "-c", fmt.Sprintf("kill -%d $$", int(sig)))
+			p.expectExit(128 + int(sig))
+			want := fmt.Sprintf("killed by %s: exit code %d", signals.Name(sig), 128+int(sig))
+			if !strings.Contains(p.stdout.String(), want) {
+				t.Fatalf("podinit's log does not say %q:\n%s", want, p.stdout)
+			}
+		})
+	}
+}
+
+// forwardable lists every signal podinit catches and passes on.
+func forwardable() []unix.Signal {
+	var out []unix.Signal
+	for sig := unix.Signal(1); sig <= signals.RTMax; sig++ {
+		if signals.Forwardable(sig) {
+			out = append(out, sig)
+		}
+	}
+	return out
+}
+
+// Every forwardable signal reaches the app and, by default, every process in
+// its group; TERM and INT, which start the stop sequence, come last. The Go
+// runtime keeps SIGPROF and SIGRTMIN (34) from the helper, so a shell checks
+// those below.
+func TestEverySignalReachesTheWholeGroup(t *testing.T) {
+	p := start(t, asPID1, append([]string{"--stop-timeout", "1m", "--"}, helper("record-signals", "group")...)...)
+	p.expectPrefix("ready ")
+	sigs := forwardable()
+	sigs = append(without(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGPROF, signals.RTMin), unix.SIGINT, unix.SIGTERM)
+	for _, sig := range sigs {
+		p.signal(sig)
+		want := map[string]bool{fmt.Sprintf("app got %d", sig): true, fmt.Sprintf("member got %d", sig): true}
+		for len(want) > 0 {
+			select {
+			case got := <-p.reports:
+				if !want[got] {
+					t.Fatalf("after %s: unexpected report %q", signals.Name(sig), got)
+				}
+				delete(want, got)
+			case <-time.After(deadline):
+				t.Fatalf("after %s: missing reports %v; podinit output:\n%s%s", signals.Name(sig), want, p.stdout, p.stderr)
+			}
+		}
+	}
+	p.expectExit(0)
+}
+
+func TestProfAndRTMinReachTheApp(t *testing.T) {
+	p := start(t, asPID1, "sh", "-c", `trap 'echo got PROF >&3' PROF; trap 'echo got 34 >&3' 34; echo ready >&3; while :; do sleep 1 & wait $!; done`)
+	p.expect("ready")
+	p.signal(unix.SIGPROF)
+	p.expect("got PROF")
+	p.signal(signals.RTMin)
+	p.expect("got 34")
+}
+
+func without(sigs []unix.Signal, drop ...unix.Signal) []unix.Signal {
+	var out []unix.Signal
+	for _, s := range sigs {
+		keep := true
+		for _, d := range drop {
+			keep = keep && s != d
+		}
+		if keep {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func TestSingleChildSignalsTheAppAlone(t *testing.T) {
+	p := start(t, asPID1, append([]string{"--single-child", "--"}, helper("record-signals", "group")...)...)
+	p.expectPrefix("ready ")
+	p.signal(unix.SIGUSR1)
+	p.expect("app got 10")
+	// The member would have reported USR1 before WINCH: signals are
+	// forwarded in the order they arrive.
+	p.signal(unix.SIGWINCH)
+	p.expect("app got 28")
+	p.expectExit(0)
+}
+
+func TestRewriteAndDrop(t *testing.T) {
+	p := start(t, asPID1, append([]string{"--rewrite", "USR1:USR2", "-r", "HUP:0", "-r", "40:RTMIN+1", "--"}, helper("record-signals")...)...)
+	p.expectPrefix("ready ")
+	p.signal(unix.SIGUSR1)
+	p.expect("app got 12")
+	p.signal(unix.SIGHUP)
+	p.signal(unix.Signal(40))
+	p.expect("app got 35") // not "app got 1": HUP was dropped
+	p.expectExit(0)
+}
+
+func TestRewriteFromTheEnvironment(t *testing.T) {
+	p := start(t, options{pid1: true, env: []string{"PODINIT_REWRITE=USR1:USR2,WINCH:HUP"}}, helper("record-signals")...)
+	p.expectPrefix("ready ")
+	p.signal(unix.SIGUSR1)
+	p.expect("app got 12")
+	p.signal(unix.SIGWINCH)
+	p.expect("app got 1")
+	p.expectExit(0)
+}
+
+// A burst of queued real-time signals reaches the app one for one. The app
+// blocks the signal from its start and reads it from a signalfd, so that its
+// own runtime cannot merge what podinit delivers.
+func TestRealtimeSignalsForwardedOneForOne(t *testing.T) {
+	const burst = 1000
+	self := helper("")[0]
+	p := start(t, asPID1, self, "with-mask", "39", self, "count-signals", "39", strconv.Itoa(burst))
+	p.expect("ready")
+	for i := 0; i < burst; i++ {
+		p.signal(39)
+	}
+	p.expect(fmt.Sprintf("counted %d", burst))
+	p.expectExit(0)
+}
+
+func TestOrphansLeaveNoZombie(t *testing.T) {
+	const n = 10000
+	p := start(t, asPID1, helper("orphans", strconv.Itoa(n))...)
+	p.expect(fmt.Sprintf("orphaned %d", n))
+	pid := p.podinitPID()
+	eventually(t, "podinit reaps every orphan", func() bool { return len(zombiesUnder(pid)) == 0 })
+	p.expectExit(0)
+}
+
+// The app's status must survive a reaper flooded by orphans exiting with it.
+func TestAppStatusSurvivesOrphansExitingTogether(t *testing.T) {
+	for i := 0; i < 5; i++ {
+		p := start(t, asPID1, append([]string{"-q", "--"}, helper("exit-with-orphans", "2000", "42")...)...)
+		p.expect("orphaned 2000")
+		p.expectExit(42)
+	}
+}
+
+func TestStopTimeoutKillsAnAppIgnoringTerm(t *testing.T) {
+	p := start(t, asPID1, append([]string{"--stop-timeout", "500ms", "--"}, helper("ignore-term")...)...)
+	p.expect("ready")
+	p.signal(unix.SIGTERM)
+	p.expectExit(137)
+	out := p.stdout.String()
+	for _, want := range []string{
+		"received SIGTERM: stopping the app",
+		"app still running 500ms after its stop signal: sending SIGKILL to process group",
+		"killed by SIGKILL: exit code 137",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestGracePeriodBoundsTheStop(t *testing.T) {
+	p := start(t, asPID1, append([]string{"--grace-period", "700ms", "--"}, helper("ignore-term")...)...)
+	p.expect("ready")
+	p.signal(unix.SIGTERM)
+	p.expectExit(137)
+	if !strings.Contains(p.stdout.String(), "sending SIGKILL") {
+		t.Fatalf("log does not report the SIGKILL:\n%s", p.stdout)
+	}
+}
+
+func TestRemapExit(t *testing.T) {
+	code, _, _ := runToEnd(t, asPID1, append([]string{"-e", "3", "--remap-exit", "143", "--"}, helper("exit", "143")...)...)
+	if code != 0 {
+		t.Fatalf("143 remapped: exit %d, want 0", code)
+	}
+	code, _, _ = runToEnd(t, options{pid1: true, env: []string{"PODINIT_REMAP_EXIT=1,143"}}, helper("exit", "3")...)
+	if code != 3 {
+		t.Fatalf("3 not remapped: exit %d, want 3", code)
+	}
+}
+
+func TestLeftoversAreTerminatedThenKilled(t *testing.T) {
+	for _, pid1 := range []bool{true, false} {
+		t.Run(fmt.Sprintf("pid1=%v", pid1), func(t *testing.T) {
+			p := start(t, options{pid1: pid1}, append([]string{"--leftover-timeout", "300ms", "--"}, helper("leftovers", "7")...)...)
+			rest := p.expectPrefix("leftovers ")
+			p.expectExit(7)
+			out := p.stdout.String()
+			if !strings.Contains(out, "2 process(es) outlived the app: sending SIGTERM") ||
+				!strings.Contains(out, "outlived the app: sending SIGKILL") {
+				t.Fatalf("log does not show TERM then KILL for the leftovers:\n%s", out)
+			}
+			if !pid1 {
+				for _, f := range strings.Fields(rest) {
+					if _, err := os.Stat("/proc/" + f); err == nil {
+						t.Errorf("leftover %s still exists after podinit exited", f)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestNotPID1ReapsAsSubreaper(t *testing.T) {
+	p := start(t, options{}, append([]string{"-v", "--"}, helper("orphans", "500")...)...)
+	p.expect("orphaned 500")
+	pid := p.podinitPID()
+	eventually(t, "podinit reaps every orphan", func() bool { return len(zombiesUnder(pid)) == 0 })
+	p.expectExit(0)
+	out := p.stdout.String()
+	if !strings.Contains(out, "registered as child subreaper") {
+		t.Fatalf("verbose log does not mention the subreaper:\n%s", out)
+	}
+	if n := strings.Count(out, "reaped pid"); n != 500 {
+		t.Fatalf("podinit reaped %d orphans, want 500:\n%s", n, out)
+	}
+}
+
+func TestCommandNotFoundOrNotExecutable(t *testing.T) {
+	code, _, errout := runToEnd(t, asPID1, "no-such-command-anywhere")
+	if code != 127 || !strings.Contains(errout, "no-such-command-anywhere") {
+		t.Fatalf("missing command: exit %d, stderr %q; want 127 naming it", code, errout)
+	}
+	plain := t.TempDir() + "/not-executable"
+	if err := os.WriteFile(plain, []byte("#!/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errout = runToEnd(t, asPID1, plain)
+	if code != 126 || !strings.Contains(errout, plain) || !strings.Contains(errout, "permission denied") {
+		t.Fatalf("non-executable: exit %d, stderr %q; want 126 naming it", code, errout)
+	}
+	code, _, _ = runToEnd(t, asPID1, "/no/such/path")
+	if code != 127 {
+		t.Fatalf("missing path: exit %d, want 127", code)
+	}
+}
+
+func TestPdeathSignalReachesTheApp(t *testing.T) {
+	// podinit's parent is a shell that exits when the test says so.
+	p := start(t, options{wrap: []string{"sh", "-c", `"$@" & read x; exit 0`, "sh"}},
+		append([]string{"--pdeath-signal", "USR1", "--"}, helper("record-signals", "until-term")...)...)
+	var app, pgrp int
+	if _, err := fmt.Sscanf(p.expectPrefix("ready "), "%d %d", &app, &pgrp); err != nil {
+		t.Fatal(err)
+	}
+	podinit, ok := ppidOf(app)
+	if !ok {
+		t.Fatalf("no parent for app pid %d", app)
+	}
+	if _, err := p.stdin.Write([]byte("go\n")); err != nil {
+		t.Fatal(err)
+	}
+	p.expect("app got 10")
+	// podinit outlived its parent; stop it as a runtime would.
+	if err := unix.Kill(podinit, unix.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	p.expect("app got 15")
+	p.expectExit(0)
+}
+
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		code, out, _ := runToEnd(t, options{}, args...)
+		if code != 0 || !strings.HasPrefix(out, "podinit ") || !strings.Contains(out, "go1.") {
+			t.Fatalf("podinit %v: exit %d, %q", args, code, out)
+		}
+	}
+}

@@ -1,0 +1,6 @@
+//go:build race
+
+package main
+
+// raceEnabled makes the tests build podinit itself with the race detector.
+const raceEnabled = true
