@@ -61,10 +61,19 @@ type Config struct {
 	// before podinit sends SIGKILL to its process group. 0 means what is
 	// left of GracePeriod, but never less than minStopTimeout.
 	StopTimeout time.Duration
-	// BeforeStop, when set, runs before the first stop signal is forwarded.
-	// It runs beside the loop, so reaping and forwarding go on meanwhile;
-	// a second stop signal cancels its context and the stop goes on.
-	BeforeStop func(ctx context.Context)
+	// BeforeStart, when set, runs before the application starts, beside
+	// the loop (so its processes are reaped); the application starts only
+	// when it returns nil. A stop signal meanwhile cancels its context.
+	BeforeStart func(ctx context.Context) error
+	// AfterStart, when set, is called in a goroutine of its own once the
+	// application has started.
+	AfterStart func()
+	// BeforeStop, when set, runs before the first stop signal is forwarded,
+	// beside the loop, so reaping and forwarding go on meanwhile; a second
+	// stop signal cancels its context and the stop goes on. It returns when
+	// the stop began, which may be before the signal (a hook began it): the
+	// grace period counts from then.
+	BeforeStop func(ctx context.Context) time.Time
 
 	RemapExit signals.ExitRemap
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"slices"
 	"time"
 
@@ -14,29 +15,133 @@ import (
 )
 
 // Run supervises cfg.Argv until it and everything it left behind are gone,
-// and returns podinit's exit code. It returns an error only when the
-// application could not be started (a *SpawnError) or podinit could not set
-// itself up; once the application runs, problems are reported as events and
-// the application's exit code is always returned.
-func Run(cfg Config) (int, error) {
-	if len(cfg.Argv) == 0 {
-		return 0, errors.New("no command to run")
-	}
+// and returns podinit's exit code. See Supervisor.Run.
+func Run(cfg Config) (int, error) { return New(cfg).Run() }
+
+// Supervisor is one supervision of an application. Its methods other than
+// Run may be called from any goroutine while Run runs: they hand their work
+// to the loop.
+type Supervisor struct{ l *loop }
+
+// New prepares a supervisor; nothing starts before Run.
+func New(cfg Config) *Supervisor {
 	if cfg.Events == nil {
 		cfg.Events = func(Event) {}
 	}
-	l := &loop{cfg: &cfg, self: os.Getpid(), posted: make(chan func(), 16)}
+	return &Supervisor{l: &loop{cfg: &cfg, self: os.Getpid(), posted: make(chan func(), 16),
+		waiters: map[int]chan unix.WaitStatus{}, exited: make(chan struct{}), over: make(chan struct{})}}
+}
+
+// Run starts the application (after BeforeStart, if set) and supervises it
+// until it and everything it left behind are gone, and returns podinit's exit
+// code. It returns an error only when the application could not be started
+// (a *SpawnError), BeforeStart failed, or podinit could not set itself up;
+// once the application runs, problems are reported as events and the
+// application's exit code is always returned.
+func (s *Supervisor) Run() (int, error) {
+	l := s.l
+	if len(l.cfg.Argv) == 0 {
+		return 0, errors.New("no command to run")
+	}
 	if err := l.setUp(); err != nil {
 		return 0, err
 	}
-	pid, err := spawn(&cfg, l.tty)
-	if err != nil {
-		return 0, err
+	if l.cfg.BeforeStart == nil {
+		l.startApp()
+	} else {
+		ctx, cancel := context.WithCancel(context.Background())
+		l.startCancel = cancel
+		go func() {
+			err := l.cfg.BeforeStart(ctx)
+			l.post(func() {
+				if err == nil && !l.finished {
+					l.startApp()
+				} else if !l.finished {
+					l.finish(1, fmt.Errorf("%w: %v", ErrNotStarted, err))
+				}
+			})
+		}()
 	}
-	l.app = pid
-	l.appGroup = cfg.Session != SameGroup
-	cfg.Events(Event{Kind: Spawned, PID: pid, Argv: cfg.Argv})
-	return l.run(), nil
+	defer close(l.over)
+	return l.run()
+}
+
+// ErrNotStarted says BeforeStart did not succeed, so the application never ran.
+var ErrNotStarted = errors.New("the app was not started")
+
+// Start starts cmd beside the application and returns a function that waits
+// for it. The loop reaps it like every other child and hands its status to
+// wait; cmd.Wait must not be called otherwise, or it would race the loop.
+func (s *Supervisor) Start(cmd *exec.Cmd) (func() unix.WaitStatus, error) {
+	type started struct {
+		ch  chan unix.WaitStatus
+		err error
+	}
+	reply := make(chan started, 1)
+	if !s.l.post(func() {
+		if err := cmd.Start(); err != nil {
+			reply <- started{err: err}
+			return
+		}
+		ch := make(chan unix.WaitStatus, 1)
+		s.l.waiters[cmd.Process.Pid] = ch
+		reply <- started{ch: ch}
+	}) {
+		return nil, errSupervisionOver
+	}
+	r := <-reply
+	if r.err != nil {
+		return nil, r.err
+	}
+	return func() unix.WaitStatus {
+		ws := <-r.ch
+		_ = cmd.Wait() // releases its pipes; its own wait finds nothing
+		return ws
+	}, nil
+}
+
+// Signal sends sig to the application as a forwarded signal is sent: to its
+// process group unless it runs alone. It says whom it signalled.
+func (s *Supervisor) Signal(sig unix.Signal) (string, error) {
+	type result struct {
+		target int
+		err    error
+	}
+	reply := make(chan result, 1)
+	if !s.l.post(func() {
+		if s.l.app == 0 || s.l.appDone {
+			reply <- result{err: errors.New("the app is not running")}
+			return
+		}
+		t := s.l.target()
+		reply <- result{t, unix.Kill(t, sig)}
+	}) {
+		return "", errSupervisionOver
+	}
+	r := <-reply
+	if r.err != nil {
+		return "", r.err
+	}
+	if r.target < 0 {
+		return fmt.Sprintf("sent %s to process group %d", signals.Name(sig), -r.target), nil
+	}
+	return fmt.Sprintf("sent %s to pid %d", signals.Name(sig), r.target), nil
+}
+
+var errSupervisionOver = errors.New("the app is not running: supervision is over")
+
+// Status is how the application ended, once Exited is closed.
+func (s *Supervisor) Status() unix.WaitStatus {
+	<-s.l.exited
+	return s.l.status
+}
+
+// Exited is closed when the application has exited.
+func (s *Supervisor) Exited() <-chan struct{} { return s.l.exited }
+
+// Stop starts the stop sequence as the first stop signal would.
+func (s *Supervisor) Stop() {
+	s.l.post(func() { s.l.stop(s.l.cfg.stopSignals()[0]) })
 }
 
 type loop struct {
@@ -45,10 +150,14 @@ type loop struct {
 	in   *intake
 	tty  *terminal
 
-	app      int
-	appGroup bool // the application leads its own process group
+	app      int // 0 until the application has started
+	appGroup bool
 	appDone  bool
+	exited   chan struct{} // closed when the application exits
+	status   unix.WaitStatus
 	code     int
+
+	startCancel context.CancelFunc // cuts BeforeStart short
 
 	// The kernel's SIGHUP and SIGCONT after podinit released its terminal.
 	ignoreKernelHUP, ignoreKernelCONT bool
@@ -56,13 +165,20 @@ type loop struct {
 	stopping   bool
 	stopStart  time.Time
 	stopCancel context.CancelFunc // cuts BeforeStop short
+	inBefore   bool               // BeforeStop is running: its report is not over
 	stopSent   bool
 	escalation *time.Timer
 
 	leftoversSignalled bool
 	leftoverKill       *time.Timer
 
+	waiters map[int]chan unix.WaitStatus // children started with Supervisor.Start
+
+	finished bool // Run returns code and err
+	err      error
+
 	posted chan func()
+	over   chan struct{} // closed when Run returns
 }
 
 // setUp registers podinit as a reaper and routes signals to the intake, all
@@ -111,14 +227,20 @@ func (l *loop) setUp() error {
 	return nil
 }
 
-// post runs fn on the loop's goroutine.
-func (l *loop) post(fn func()) {
-	l.posted <- fn
-	l.in.wake()
+// post runs fn on the loop's goroutine, and reports false when the loop
+// has ended and fn will never run.
+func (l *loop) post(fn func()) bool {
+	select {
+	case l.posted <- fn:
+		l.in.wake()
+		return true
+	case <-l.over:
+		return false
+	}
 }
 
-func (l *loop) run() int {
-	for {
+func (l *loop) run() (int, error) {
+	for !l.finished {
 		recs, err := l.in.read()
 		if err != nil {
 			// The pipe is podinit's own; this cannot happen short of memory
@@ -137,11 +259,36 @@ func (l *loop) run() int {
 			l.handle(r)
 		}
 		l.runPosted()
-		if reap || l.appDone {
-			if l.reap() {
-				return l.code
-			}
+		// An app that exits during BeforeStop (signal and wait-exit steps
+		// stop it themselves) waits for the phase to finish its report.
+		if (reap || l.appDone) && l.reap() && !l.inBefore {
+			l.finish(l.code, nil)
 		}
+	}
+	return l.code, l.err
+}
+
+func (l *loop) finish(code int, err error) {
+	l.finished, l.code, l.err = true, code, err
+	for _, t := range []*time.Timer{l.escalation, l.leftoverKill} {
+		if t != nil {
+			t.Stop()
+		}
+	}
+}
+
+// startApp spawns the application once BeforeStart has succeeded.
+func (l *loop) startApp() {
+	pid, err := spawn(l.cfg, l.tty)
+	if err != nil {
+		l.finish(0, err)
+		return
+	}
+	l.app = pid
+	l.appGroup = l.cfg.Session != SameGroup
+	l.cfg.Events(Event{Kind: Spawned, PID: pid, Argv: l.cfg.Argv})
+	if l.cfg.AfterStart != nil {
+		go l.cfg.AfterStart()
 	}
 }
 
@@ -173,6 +320,15 @@ func (l *loop) handle(r record) {
 		return
 	case r.Code == siKernel && r.Signo == unix.SIGCONT && l.ignoreKernelCONT:
 		l.ignoreKernelCONT = false
+		return
+	}
+	if l.app == 0 {
+		// Still in BeforeStart: a stop signal cancels the start; there is
+		// no one to forward anything else to.
+		if slices.Contains(l.cfg.stopSignals(), r.Signo) {
+			l.startCancel()
+			l.finish(signals.ExitCode(unix.WaitStatus(r.Signo)), fmt.Errorf("%w: stopped by %s", ErrNotStarted, signals.Name(r.Signo)))
+		}
 		return
 	}
 	if slices.Contains(l.cfg.stopSignals(), r.Signo) && !l.appDone {
@@ -219,14 +375,21 @@ func (l *loop) stop(sig unix.Signal) {
 			return
 		}
 		ctx, cancel := context.WithCancel(context.Background())
-		l.stopCancel = cancel
+		l.stopCancel, l.inBefore = cancel, true
 		go func() {
-			l.cfg.BeforeStop(ctx)
-			l.post(func() { l.sendStop(sig) })
+			began := l.cfg.BeforeStop(ctx)
+			l.post(func() {
+				l.inBefore = false
+				if began.Before(l.stopStart) {
+					l.stopStart = began // a hook began the stop earlier
+				}
+				l.sendStop(sig)
+			})
 		}()
 	case !l.stopSent:
+		// BeforeStop ends promptly once cancelled and then forwards, so
+		// its phase can still report how it was cut short.
 		l.stopCancel()
-		l.sendStop(sig)
 	default:
 		l.forward(sig)
 	}
@@ -275,9 +438,13 @@ func (l *loop) reap() bool {
 		if err != nil || pid == 0 {
 			break
 		}
-		if pid == l.app && !l.appDone {
+		switch ch, ok := l.waiters[pid]; {
+		case pid == l.app && !l.appDone:
 			l.appExited(ws)
-		} else {
+		case ok:
+			delete(l.waiters, pid)
+			ch <- ws
+		default:
 			l.cfg.Events(Event{Kind: Reaped, PID: pid, Status: ws})
 		}
 	}
@@ -299,7 +466,8 @@ func (l *loop) reap() bool {
 }
 
 func (l *loop) appExited(ws unix.WaitStatus) {
-	l.appDone = true
+	l.appDone, l.status = true, ws
+	close(l.exited)
 	if l.escalation != nil {
 		l.escalation.Stop()
 	}

@@ -1,0 +1,302 @@
+package hooks
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/podinit/podinit/signals"
+)
+
+// Step is one parsed step of a phase. Its words keep ${VAR} unexpanded until
+// the step runs.
+type Step struct {
+	Text     string // as written, for the plan; Redacted for logs
+	Kind     string
+	Args     []string // the words after the kind, without the step's options
+	Timeout  time.Duration
+	Optional bool
+
+	// http and wait-http
+	Method  string
+	Headers []string
+	Data    string
+	Expect  []codeRange
+}
+
+// kinds lists every step and what it takes, for the error a bad step gets.
+var kinds = map[string]string{
+	"exec":       "exec [--timeout D] [--optional] CMD [ARGS...]",
+	"http":       "http [METHOD] URL [--header K:V] [--data BODY] [--expect CODES]",
+	"sleep":      "sleep D",
+	"wait-tcp":   "wait-tcp HOST:PORT",
+	"wait-http":  "wait-http URL [--expect CODES]",
+	"wait-drain": "wait-drain PORT",
+	"signal":     "signal SIG",
+	"wait-exit":  "wait-exit",
+}
+
+func kindList() string {
+	return "exec, http, sleep, wait-tcp, wait-http, wait-drain, signal or wait-exit"
+}
+
+// ParseStep reads one step as written on the command line or in a plan.
+func ParseStep(text string) (Step, error) {
+	shown := redactText(text) // errors never carry a password
+	words, err := splitWords(text)
+	if err != nil {
+		return Step{}, fmt.Errorf("step %q: %w", shown, err)
+	}
+	if len(words) == 0 {
+		return Step{}, fmt.Errorf("step %q: empty: expected one of %s", shown, kindList())
+	}
+	s := Step{Text: text, Kind: words[0]}
+	usage, ok := kinds[s.Kind]
+	if !ok {
+		return Step{}, fmt.Errorf("step %q: unknown step %q: expected one of %s", shown, s.Kind, kindList())
+	}
+	if err := s.parseArgs(words[1:]); err != nil {
+		return Step{}, fmt.Errorf("step %q: %w (usage: %s)", shown, err, usage)
+	}
+	if err := s.check(placeholder); err != nil {
+		return Step{}, fmt.Errorf("step %q: %w (usage: %s)", shown, err, usage)
+	}
+	return s, nil
+}
+
+// parseArgs takes the step's options out of words. An exec step's options
+// come before its command: everything from the command on is the command's.
+func (s *Step) parseArgs(words []string) error {
+	for i := 0; i < len(words); i++ {
+		w := words[i]
+		if s.Kind == "exec" && len(s.Args) > 0 {
+			s.Args = append(s.Args, w)
+			continue
+		}
+		value := func() (string, error) {
+			if i+1 >= len(words) {
+				return "", fmt.Errorf("%s needs a value", w)
+			}
+			i++
+			return words[i], nil
+		}
+		var err error
+		switch w {
+		case "--optional":
+			s.Optional = true
+		case "--timeout":
+			var v string
+			if v, err = value(); err == nil {
+				s.Timeout, err = parseDuration("--timeout", v)
+			}
+		case "--header", "-H":
+			var v string
+			if v, err = value(); err == nil {
+				s.Headers = append(s.Headers, v)
+			}
+		case "--data", "-d":
+			s.Data, err = value()
+		case "--expect":
+			var v string
+			if v, err = value(); err == nil {
+				s.Expect, err = parseCodes(v)
+			}
+		default:
+			if strings.HasPrefix(w, "--") {
+				return fmt.Errorf("unknown option %q", w)
+			}
+			s.Args = append(s.Args, w)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if s.Kind == "http" && len(s.Args) == 2 {
+		s.Method, s.Args = strings.ToUpper(s.Args[0]), s.Args[1:]
+	}
+	if s.Method == "" {
+		s.Method = "GET"
+	}
+	isHTTP := s.Kind == "http" || s.Kind == "wait-http"
+	if !isHTTP && (s.Headers != nil || s.Data != "" || s.Expect != nil) {
+		return fmt.Errorf("--header, --data and --expect belong to http steps")
+	}
+	return nil
+}
+
+// check validates the step's arguments with lookup expanding ${VAR}: at parse
+// time every variable stands for "x", at run time for its value.
+func (s *Step) check(lookup func(string) (string, bool)) error {
+	args := make([]string, len(s.Args))
+	variable := make([]bool, len(s.Args))
+	for i, a := range s.Args {
+		v, err := expand(a, lookup)
+		if err != nil {
+			return err
+		}
+		args[i], variable[i] = v, strings.Contains(a, "${")
+	}
+	want := map[string]int{"sleep": 1, "wait-tcp": 1, "wait-http": 1, "wait-drain": 1, "signal": 1, "wait-exit": 0, "http": 1}
+	if n, ok := want[s.Kind]; ok && len(args) != n {
+		return fmt.Errorf("expected %d argument(s), got %d", n, len(args))
+	}
+	if len(args) == 1 && variable[0] && s.Kind != "http" && s.Kind != "wait-http" {
+		return nil // "signal ${STOPSIG}": its value is known only when the step runs
+	}
+	switch s.Kind {
+	case "exec":
+		if len(args) == 0 || args[0] == "" {
+			return fmt.Errorf("no command")
+		}
+	case "http", "wait-http":
+		if _, err := parseURL(args[0]); err != nil {
+			return err
+		}
+		if !validMethod(s.Method) {
+			return fmt.Errorf("method %q: expected a word such as GET, PUT, POST or DELETE", s.Method)
+		}
+		for _, h := range s.Headers {
+			if k, _, ok := strings.Cut(h, ":"); !ok || strings.TrimSpace(k) == "" {
+				return fmt.Errorf("header %q: expected NAME:VALUE", h)
+			}
+		}
+	case "sleep":
+		if _, err := parseDuration("sleep", args[0]); err != nil {
+			return err
+		}
+	case "wait-tcp":
+		host, port, err := net.SplitHostPort(args[0])
+		if err != nil || host == "" {
+			return fmt.Errorf("address %q: expected HOST:PORT", args[0])
+		}
+		if _, err := parsePort(port); err != nil {
+			return err
+		}
+	case "wait-drain":
+		if _, err := parsePort(args[0]); err != nil {
+			return err
+		}
+	case "signal":
+		if _, err := signals.Parse(args[0]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func validMethod(m string) bool {
+	if m == "" {
+		return false
+	}
+	for _, c := range m {
+		if c < 'A' || c > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+func parseDuration(what, v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%s %q: expected a duration of zero or more, such as 10s or 1m30s", what, v)
+	}
+	return d, nil
+}
+
+func parsePort(v string) (int, error) {
+	p, err := strconv.Atoi(v)
+	if err != nil || p < 1 || p > 65535 {
+		return 0, fmt.Errorf("port %q: expected a number from 1 to 65535", v)
+	}
+	return p, nil
+}
+
+func parseURL(v string) (*url.URL, error) {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("URL %q: expected http://HOST[:PORT]/PATH or https://...", redactURL(v))
+	}
+	return u, nil
+}
+
+// redactURL hides the password of a URL ("http://user:pass@host/") as
+// url.URL.Redacted does, but on the text as written, so ${VAR} and odd
+// characters stay readable and text that does not parse is covered too.
+func redactURL(v string) string {
+	scheme, rest, ok := strings.Cut(v, "://")
+	if !ok {
+		return v
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	at := strings.LastIndexByte(rest[:end], '@')
+	if at < 0 {
+		return v
+	}
+	user, _, hasPassword := strings.Cut(rest[:at], ":")
+	if !hasPassword {
+		return v
+	}
+	return scheme + "://" + user + ":xxxxx@" + rest[at+1:]
+}
+
+// Redacted is the step as written with any password in a URL hidden.
+func (s Step) Redacted() string { return redactText(s.Text) }
+
+func redactText(text string) string {
+	words := strings.Fields(text)
+	for i, w := range words {
+		words[i] = redactURL(w)
+	}
+	return strings.Join(words, " ")
+}
+
+// codeRange is an accepted HTTP status: 200, or 2xx as 200-299.
+type codeRange struct{ lo, hi int }
+
+func parseCodes(v string) ([]codeRange, error) {
+	var out []codeRange
+	for _, part := range strings.Split(v, ",") {
+		part = strings.TrimSpace(part)
+		if len(part) == 3 && strings.HasSuffix(part, "xx") && part[0] >= '1' && part[0] <= '5' {
+			lo := int(part[0]-'0') * 100
+			out = append(out, codeRange{lo, lo + 99})
+			continue
+		}
+		n, err := strconv.Atoi(part)
+		if err != nil || n < 100 || n > 599 {
+			return nil, fmt.Errorf("--expect %q: expected status codes such as 200,204 or 2xx", v)
+		}
+		out = append(out, codeRange{n, n})
+	}
+	return out, nil
+}
+
+func (s Step) accepts(code int) bool {
+	if s.Expect == nil {
+		return code >= 200 && code <= 299
+	}
+	for _, r := range s.Expect {
+		if code >= r.lo && code <= r.hi {
+			return true
+		}
+	}
+	return false
+}
+
+// signal returns the signal of a signal step, expanded.
+func (s Step) signal(lookup func(string) (string, bool)) (unix.Signal, error) {
+	v, err := expand(s.Args[0], lookup)
+	if err != nil {
+		return 0, err
+	}
+	return signals.Parse(v)
+}
