@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/sys/unix"
 
+	"github.com/podinit/podinit/hooks"
 	"github.com/podinit/podinit/signals"
 )
 
@@ -119,7 +120,10 @@ func setFromEnv(fs *pflag.FlagSet, env environ) error {
 			return
 		}
 		values := []string{v}
-		if repeatable(f) {
+		switch {
+		case f.Value.Type() == "stringArray":
+			values = hooks.SplitSteps(v) // steps: separated by ; or newlines
+		case repeatable(f):
 			values = strings.Split(v, ",")
 		}
 		for _, one := range values {

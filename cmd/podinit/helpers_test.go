@@ -51,10 +51,18 @@ func runHelper(name string, args []string) int {
 		return countSignals(args)
 	case "with-mask":
 		return execWithMask(args)
+	case "stamp-signals":
+		return stampSignals()
+	case "serve-tcp":
+		return serveTCP(args)
 	case "pid":
 		reportf("pid %d ppid %d", os.Getpid(), os.Getppid())
 		waitStdinClosed()
 		return 0
+	case "leave-member":
+		return leaveMember(args)
+	case "member-until-term":
+		return memberUntilTerm()
 	}
 	fmt.Fprintf(os.Stderr, "unknown helper %q\n", name)
 	return 2
@@ -272,5 +280,47 @@ func countSignals(args []string) int {
 	}
 	reportf("counted %d", want)
 	waitStdinClosed()
+	return 0
+}
+
+// leaveMember CODE: starts a member of its process group that records
+// signals until SIGTERM, reports "ready PID PGRP MEMBER" once the member
+// listens, and exits with CODE when its standard input closes, leaving the
+// member behind, so a test sees what an init sends the app's group after the
+// app has gone.
+func leaveMember(args []string) int {
+	code, _ := strconv.Atoi(args[0])
+	// The member's standard input is /dev/null and its standard error is
+	// not podinit's, so that neither keeps the test waiting for it.
+	member := exec.Command(os.Args[0], "member-until-term")
+	member.Env = os.Environ()
+	member.ExtraFiles = []*os.File{reportFile}
+	out, _ := member.StdoutPipe()
+	if err := member.Start(); err != nil {
+		reportf("error %v", err)
+		return 1
+	}
+	_, _ = bufio.NewReader(out).ReadString('\n')
+	reportf("ready %d %d %d", os.Getpid(), unix.Getpgrp(), member.Process.Pid)
+	waitStdinClosed()
+	return code
+}
+
+// memberUntilTerm says "ready" on its standard output, then reports every
+// signal as "member got N" until SIGTERM ends it.
+func memberUntilTerm() int {
+	c := make(chan os.Signal, 1024)
+	signal.Notify(c)
+	fmt.Println("ready")
+	for s := range c {
+		sig := s.(syscall.Signal)
+		if sig == unix.SIGURG || sig == unix.SIGCHLD {
+			continue // the Go runtime's own
+		}
+		reportf("member got %d", int(sig))
+		if sig == unix.SIGTERM {
+			return 0
+		}
+	}
 	return 0
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/sys/unix"
 
+	"github.com/podinit/podinit/hooks"
 	"github.com/podinit/podinit/signals"
 	"github.com/podinit/podinit/supervisor"
 )
@@ -27,6 +28,8 @@ func init() {
 	commands = []command{
 		{"version", "podinit version", func([]string, environ) int { fmt.Fprintln(stdout, versionLine()); return 0 }},
 		{"help", "podinit help", func([]string, environ) int { fmt.Fprint(stdout, podinitHelp); return 0 }},
+		{"hook", "podinit hook poststart|prestop [flags] [STEP...]", runHook},
+		{"plan", "podinit plan [flags]", runPlan},
 	}
 }
 
@@ -35,6 +38,8 @@ every zombie, stops it in order, and exits with its exit code.
 
 Usage:
   podinit [flags] [--] CMD [ARGS...]   supervise CMD
+  podinit hook poststart|prestop       kubelet's exec hook: start or join PID 1's phase
+  podinit plan [--strict] [flags]      print the plan and each step's worst case
   podinit version                      print version, commit and Go version
   podinit help                         print this help
 
@@ -55,6 +60,7 @@ type podinitFlags struct {
 	verbose         int
 	quiet           bool
 	help, version   bool
+	lifecycle       lifecycleFlags
 }
 
 func newPodinitFlags() (*pflag.FlagSet, *podinitFlags) {
@@ -77,11 +83,29 @@ func newPodinitFlags() (*pflag.FlagSet, *podinitFlags) {
 	fs.Var(&f.leftoverTimeout, "leftover-timeout", "time processes CMD left behind have between SIGTERM and SIGKILL")
 	fs.VarP(exitCodesValue(f.remapExit), "remap-exit", "e", "exit 0 when CMD exits with CODE, e.g. 143 for a JVM; repeatable")
 	fs.VarP(&f.pdeathSignal, "pdeath-signal", "p", "signal podinit receives when its parent dies")
+	addLifecycleFlags(fs, &f.lifecycle)
 	fs.CountVarP(&f.verbose, "verbose", "v", "log every signal and reaped process")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "log errors only")
 	fs.BoolVarP(&f.help, "help", "h", false, "print this help")
 	fs.BoolVar(&f.version, "version", false, "print the version")
 	return fs, f
+}
+
+var phaseHelp = map[hooks.Phase]string{
+	hooks.Prestart:  "a step before CMD starts, e.g. 'wait-tcp db:5432 --timeout 60s'; repeatable",
+	hooks.Poststart: "a step after CMD started, e.g. 'wait-http http://127.0.0.1:8080/health'; repeatable",
+	hooks.Prestop:   "a step before CMD gets its stop signal, e.g. 'sleep 10s'; repeatable",
+	hooks.Poststop:  "a step after CMD exited, e.g. 'exec rm -rf /tmp/app'; repeatable",
+}
+
+func addLifecycleFlags(fs *pflag.FlagSet, lf *lifecycleFlags) {
+	lf.steps = map[hooks.Phase]*[]string{}
+	for _, phase := range hooks.Phases {
+		lf.steps[phase] = fs.StringArray(string(phase), nil, phaseHelp[phase])
+	}
+	fs.StringVar(&lf.planFile, "plan", "", "read steps from FILE, one 'PHASE: STEP' a line")
+	fs.StringVar(&lf.logFormat, "log-format", "text", "progress lines as text or json")
+	fs.StringVar(&lf.terminationLog, "termination-log", "/dev/termination-log", "write why the container ended to PATH, when it exists; empty to disable")
 }
 
 func runPodinit(args []string, env environ) int {
@@ -143,20 +167,31 @@ func runPodinit(args []string, env environ) int {
 		SuspendWithApp:  true,
 		Events:          log.event,
 	}
-	code, err := supervisor.Run(cfg)
+	plan, err := buildPlan(&f.lifecycle, time.Duration(f.gracePeriod), time.Duration(f.stopTimeout))
+	if err != nil {
+		return usageError(err)
+	}
+	lc, err := newLifecycle(plan, &f.lifecycle, &cfg, log)
+	if err != nil {
+		return usageError(err)
+	}
+	lc.serve()
+	code, err := lc.sup.Run()
 	var spawnErr *supervisor.SpawnError
 	switch {
 	case errors.As(err, &spawnErr):
 		log.logf(levelError, "%v", err)
+		code = 126
 		if spawnErr.NotFound() {
-			return 127
+			code = 127
 		}
-		return 126
 	case err != nil:
 		log.logf(levelError, "%v", err)
-		return 1
+		if code == 0 {
+			code = 1
+		}
 	}
-	return code
+	return lc.finish(code, err)
 }
 
 // event words a supervisor event in podinit's voice.

@@ -1,0 +1,214 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/podinit/podinit/hooks"
+	"github.com/podinit/podinit/signals"
+	"github.com/podinit/podinit/supervisor"
+)
+
+// lifecycleFlags are the options that configure the lifecycle: the same in
+// every persona, from the command line in podinit's and from PODINIT_*
+// variables in tini's and dumb-init's.
+type lifecycleFlags struct {
+	steps          map[hooks.Phase]*[]string
+	planFile       string
+	logFormat      string
+	terminationLog string
+}
+
+// buildPlan reads the plan file, then the steps given one by one, in order.
+func buildPlan(lf *lifecycleFlags, grace, stopTimeout time.Duration) (*hooks.Plan, error) {
+	plan := hooks.NewPlan(grace, stopTimeout)
+	if lf.planFile != "" {
+		f, err := os.Open(lf.planFile)
+		if err != nil {
+			return nil, fmt.Errorf("plan file: %w", err)
+		}
+		defer f.Close()
+		if err := plan.ReadPlanFile(f, lf.planFile); err != nil {
+			return nil, err
+		}
+	}
+	for _, phase := range hooks.Phases {
+		for _, text := range *lf.steps[phase] {
+			if err := plan.Add(phase, text); err != nil {
+				return nil, fmt.Errorf("--%s: %w", phase, err)
+			}
+		}
+	}
+	return plan, nil
+}
+
+// lifecycle joins a plan to a supervisor: it fills cfg's seams, serves the
+// control socket, and after the supervision runs poststop and writes the
+// termination message.
+type lifecycle struct {
+	lc               *hooks.Lifecycle
+	sup              *supervisor.Supervisor
+	log              *logger
+	terminationLog   string
+	poststartFailed  atomic.Value // error
+	oomKillsAtStart  int
+	oomKillsReadable bool
+}
+
+func newLifecycle(plan *hooks.Plan, lf *lifecycleFlags, cfg *supervisor.Config, log *logger) (*lifecycle, error) {
+	format, err := hooks.ParseFormat(lf.logFormat)
+	if err != nil {
+		return nil, fmt.Errorf("--log-format: %w", err)
+	}
+	l := &lifecycle{log: log, terminationLog: lf.terminationLog}
+	l.oomKillsAtStart, l.oomKillsReadable = oomKills()
+	l.lc = &hooks.Lifecycle{Plan: plan, Runner: &hooks.Runner{
+		Format: format,
+		Emit:   func(line string) { fmt.Fprintln(stdout, line) },
+	}}
+	if len(plan.Steps[hooks.Prestart]) > 0 {
+		cfg.BeforeStart = l.prestart
+	}
+	cfg.AfterStart = l.poststart
+	cfg.BeforeStop = l.prestop
+	l.sup = supervisor.New(*cfg)
+	l.lc.Runner.Target, l.lc.Runner.Starter = l.sup, l.sup
+	return l, nil
+}
+
+// serve answers `podinit hook` on the control socket. Without it podinit
+// still supervises; hooks then run their own steps.
+func (l *lifecycle) serve() {
+	ln, err := hooks.Listen()
+	if err != nil {
+		l.log.logf(levelError, "%v: `podinit hook` cannot reach this podinit", err)
+		return
+	}
+	go hooks.Serve(ln, l.trigger)
+}
+
+// trigger is what a hook may do: join poststart, which PID 1 starts with the
+// app, and start or join prestop.
+func (l *lifecycle) trigger(phase hooks.Phase) (*hooks.Run, error) {
+	switch phase {
+	case hooks.Poststart:
+		return l.lc.Await(context.Background(), phase)
+	case hooks.Prestop:
+		run, _ := l.lc.Start(phase, "hook")
+		return run, nil
+	}
+	return nil, fmt.Errorf("%s is run by podinit itself: a hook can join poststart or prestop", phase)
+}
+
+func (l *lifecycle) prestart(ctx context.Context) error {
+	run, _ := l.lc.Start(hooks.Prestart, "podinit")
+	select {
+	case <-run.Done():
+	case <-ctx.Done():
+		run.CutShort()
+		<-run.Done()
+	}
+	return run.Err()
+}
+
+// poststart runs once the app has started. A required step that fails fails
+// the container, as a failed postStart hook does in Kubernetes: the app is
+// stopped and podinit exits non-zero.
+func (l *lifecycle) poststart() {
+	run, _ := l.lc.Start(hooks.Poststart, "podinit")
+	<-run.Done()
+	if err := run.Err(); err != nil {
+		l.poststartFailed.Store(err)
+		l.log.logf(levelInfo, "%v: stopping the app", err)
+		l.sup.Stop()
+	}
+}
+
+// prestop runs before the first stop signal is forwarded. When a hook has
+// already started it, the signal means kubelet is done waiting for the
+// hook, so a run still going is cut short; otherwise this signal starts it
+// and waits for it, unless a second stop signal cancels ctx.
+func (l *lifecycle) prestop(ctx context.Context) time.Time {
+	run, started := l.lc.Start(hooks.Prestop, "signal")
+	if !started {
+		select {
+		case <-run.Done():
+		default:
+			l.log.logf(levelInfo, "stop signal during the prestop phase started by a hook: cutting it short")
+			run.CutShort()
+			<-run.Done()
+		}
+		return run.Started
+	}
+	select {
+	case <-run.Done():
+	case <-ctx.Done():
+		run.CutShort()
+		<-run.Done()
+	}
+	return run.Started
+}
+
+// finish runs poststop once the app and its leftovers are gone, writes the
+// termination message and returns podinit's exit code.
+func (l *lifecycle) finish(code int, runErr error) int {
+	l.lc.Runner.Starter = hooks.PlainStarter{} // the loop that reaped has ended
+	run, _ := l.lc.Start(hooks.Poststop, "podinit")
+	<-run.Done()
+	if failed, _ := l.poststartFailed.Load().(error); failed != nil && code == 0 {
+		code = 1
+	}
+	l.writeTerminationMessage(code, runErr)
+	return code
+}
+
+// writeTerminationMessage leaves a short reason where Kubernetes reads it,
+// when that file exists and can be written: podinit never creates it.
+func (l *lifecycle) writeTerminationMessage(code int, runErr error) {
+	if l.terminationLog == "" {
+		return
+	}
+	f, err := os.OpenFile(l.terminationLog, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	fmt.Fprint(f, l.terminationMessage(code, runErr))
+}
+
+func (l *lifecycle) terminationMessage(code int, runErr error) string {
+	var b strings.Builder
+	if runErr != nil {
+		fmt.Fprintf(&b, "podinit: %v (exit code %d)\n", runErr, code)
+	} else if status := l.sup.Status(); status.Signaled() {
+		fmt.Fprintf(&b, "app killed by %s (exit code %d)\n", signals.Name(status.Signal()), code)
+	} else {
+		fmt.Fprintf(&b, "app exited with code %d\n", status.ExitStatus())
+	}
+	if n, ok := oomKills(); ok && l.oomKillsReadable && n > l.oomKillsAtStart {
+		fmt.Fprintf(&b, "OOM killer: killed %d process(es) in this container\n", n-l.oomKillsAtStart)
+	}
+	for _, phase := range []hooks.Phase{hooks.Poststart, hooks.Prestop} {
+		if run, ok := l.lc.Started(phase); ok && len(l.lc.Plan.Steps[phase]) > 0 {
+			fmt.Fprintf(&b, "%s: %s\n", phase, outcome(run))
+		}
+	}
+	return b.String()
+}
+
+func outcome(run *hooks.Run) string {
+	var pe *hooks.PhaseError
+	switch err := run.Err(); {
+	case err == nil:
+		return "ok (started by " + run.By + ")"
+	case errors.As(err, &pe) && pe.Cut:
+		return fmt.Sprintf("cut short at step %d (started by %s)", pe.Step, run.By)
+	default:
+		return fmt.Sprintf("failed: %v (started by %s)", err, run.By)
+	}
+}
