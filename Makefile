@@ -20,6 +20,8 @@ lint:
 
 test: build lint
 	$(GO) test -race -count=1 -timeout 10m ./...
+	$(GO) test -run '^$$' -fuzz FuzzParseStep -fuzztime 10s ./hooks
+	$(GO) test -run '^$$' -fuzz FuzzReadPlanFile -fuzztime 10s ./hooks
 
 bench: build
 	$(GO) run ./bench -podinit bin/podinit

@@ -40,6 +40,21 @@ func TestBadInputExits2WithOneLine(t *testing.T) {
 		{"env bad exit code", nil, []string{"PODINIT_REMAP_EXIT=300"}, `"300"`},
 		{"env bad bool", nil, []string{"PODINIT_SINGLE_CHILD=maybe"}, `PODINIT_SINGLE_CHILD="maybe"`},
 		{"env bad signal", nil, []string{"PODINIT_STOP_SIGNAL=TERMINATE"}, `"TERMINATE"`},
+		{"unknown step", []string{"--prestop", "slep 10s"}, nil, `"slep"`},
+		{"bad step duration", []string{"--prestop", "sleep ten"}, nil, `"ten"`},
+		{"bad step timeout", []string{"--poststart", "wait-tcp db:5432 --timeout soon"}, nil, `"soon"`},
+		{"unknown step option", []string{"--prestop", "sleep 1s --retry 3"}, nil, `"--retry"`},
+		{"step signal unknown", []string{"--prestop", "signal TERMINATE"}, nil, `"TERMINATE"`},
+		{"step URL does not parse", []string{"--prestop", "http PUT registry:8761/x"}, nil, `"registry:8761/x"`},
+		{"step URL password hidden", []string{"--prestop", "http PUT ftp://u:hunter2@r/x"}, nil, `"ftp://u:xxxxx@r/x"`},
+		{"empty exec step", []string{"--poststop", "exec"}, nil, "no command"},
+		{"bad drain port", []string{"--prestop", "wait-drain 99999"}, nil, `"99999"`},
+		{"bad expect", []string{"--prestop", "http PUT http://r/ --expect maybe"}, nil, `"maybe"`},
+		{"unterminated quote", []string{"--prestop", "exec sh -c 'echo"}, nil, "unterminated"},
+		{"bad log format", []string{"--log-format", "xml"}, nil, `"xml"`},
+		{"missing plan file", []string{"--plan", "/no/such/plan"}, nil, "/no/such/plan"},
+		{"env bad step", nil, []string{"PODINIT_PRESTOP=sleep 1s;slep 2s"}, `"slep"`},
+		{"env bad plan", nil, []string{"PODINIT_PLAN=/no/such/plan"}, "/no/such/plan"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -63,6 +78,51 @@ func TestBadInputExits2WithOneLine(t *testing.T) {
 				t.Errorf("the command ran")
 			}
 		})
+	}
+}
+
+// A plan file's bad line is named by file and line number.
+func TestBadPlanFile(t *testing.T) {
+	plan := filepath.Join(t.TempDir(), "plan")
+	if err := os.WriteFile(plan, []byte("prestop: sleep 1s\n\nprestop: wait-drain eighty\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runToEnd(t, options{}, "--plan", plan, "--", "true")
+	if code != 2 || !strings.Contains(stderr, plan+":3:") || !strings.Contains(stderr, `"eighty"`) {
+		t.Fatalf("exit %d, stderr %q: want 2 naming %s:3 and the bad port", code, stderr, plan)
+	}
+}
+
+func TestBadHookAndPlanInput(t *testing.T) {
+	cases := []struct {
+		args    []string
+		mention string
+	}{
+		{[]string{"hook"}, "no phase"},
+		{[]string{"hook", "prestart"}, `"prestart"`},
+		{[]string{"hook", "stop"}, `"stop"`},
+		{[]string{"hook", "prestop", "slep 1s"}, `"slep"`},
+		{[]string{"hook", "prestop", "--pid", "-3"}, "-3"},
+		{[]string{"hook", "prestop", "--log-format", "yaml"}, `"yaml"`},
+		{[]string{"plan", "--prestop", "sleep x"}, `"x"`},
+		{[]string{"plan", "extra"}, `"extra"`},
+	}
+	for _, c := range cases {
+		code, _, stderr := runToEnd(t, options{}, c.args...)
+		if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, c.mention) {
+			t.Errorf("podinit %q: exit %d, stderr %q; want 2 and one line naming %s", c.args, code, stderr, c.mention)
+		}
+	}
+}
+
+func TestPlanStrictFailsOnWarnings(t *testing.T) {
+	code, out, _ := runToEnd(t, options{}, "plan", "--strict", "--grace-period", "20s", "--prestop", "sleep 15s")
+	if code != 1 || !strings.Contains(out, "warning: prestop's worst case 15s plus 10s for the app is 25s, more than the grace period of 20s") {
+		t.Fatalf("exit %d, output %q", code, out)
+	}
+	code, out, _ = runToEnd(t, options{}, "plan", "--strict", "--prestop", "http PUT http://r/ --timeout 2s", "--prestop", "sleep 10s")
+	if code != 0 || !strings.Contains(out, "prestop (budget 20s): worst case 12s") {
+		t.Fatalf("exit %d, output %q", code, out)
 	}
 }
 

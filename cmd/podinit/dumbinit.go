@@ -117,18 +117,25 @@ func runDumbInit(args []string, env environ) int {
 	if cwd, err := os.Getwd(); err == nil && os.Chdir("/") == nil {
 		cfg.Dir = cwd
 	}
-	code, err := supervisor.Run(cfg)
+	lc, err := personaLifecycle(env, &cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "podinit: %v\n", err)
+		return 2
+	}
+	lc.serve()
+	code, err := lc.sup.Run()
 	var spawnErr *supervisor.SpawnError
 	switch {
 	case errors.As(err, &spawnErr):
 		fmt.Fprintf(stderr, "[dumb-init] %s: %s\n", spawnErr.Name, strerror(spawnErr.Err))
-		return 2
+		code = 2
 	case err != nil:
 		fmt.Fprintf(stderr, "[dumb-init] %v\n", err)
-		return 1
+		code = max(code, 1)
+	default:
+		log.printf("Child exited with status %d. Goodbye.", code)
 	}
-	log.printf("Child exited with status %d. Goodbye.", code)
-	return code
+	return lc.finish(code, err)
 }
 
 func (d *dumbInitLog) event(e supervisor.Event) {

@@ -212,3 +212,25 @@ func outcome(run *hooks.Run) string {
 		return fmt.Sprintf("failed: %v (started by %s)", err, run.By)
 	}
 }
+
+// personaLifecycle is the lifecycle of the tini and dumb-init personas: their
+// command lines stay exactly the originals', so the plan, the grace period
+// and the stop timeout come from the PODINIT_* variables only. Without them
+// there is no stop timeout, as with the originals.
+func personaLifecycle(env environ, cfg *supervisor.Config) (*lifecycle, error) {
+	fs, f := newPodinitFlags()
+	if err := setFromEnv(fs, env); err != nil {
+		return nil, err
+	}
+	if fs.Changed("grace-period") {
+		cfg.GracePeriod = time.Duration(f.gracePeriod)
+	}
+	if fs.Changed("stop-timeout") {
+		cfg.StopTimeout = time.Duration(f.stopTimeout)
+	}
+	plan, err := buildPlan(&f.lifecycle, time.Duration(f.gracePeriod), time.Duration(f.stopTimeout))
+	if err != nil {
+		return nil, err
+	}
+	return newLifecycle(plan, &f.lifecycle, cfg, &logger{level: levelInfo, now: time.Now})
+}

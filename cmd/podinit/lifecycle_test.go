@@ -224,7 +224,7 @@ func TestHookAndSignalTogetherRunPrestopOnce(t *testing.T) {
 	p := start(t, asPID1, append([]string{"--prestop", "http PUT " + reg.URL + "/down", "--prestop", "sleep 500ms", "--"},
 		helper("stamp-signals")...)...)
 	p.expect("ready")
-	p.signal(unix.SIGTERM) // docker stop's signal starts prestop ...
+	p.signal(unix.SIGTERM)                        // docker stop's signal starts prestop ...
 	code, out, errout := p.hook(t, "", "prestop") // ... and the hook joins it
 	if code != 0 {
 		t.Fatalf("hook exit %d: %s%s", code, out, errout)
@@ -511,5 +511,24 @@ func TestTerminationMessage(t *testing.T) {
 	runToEnd(t, asPID1, append([]string{"--termination-log", missing, "--"}, helper("exit", "0")...)...)
 	if _, err := os.Stat(missing); err == nil {
 		t.Fatal("podinit created a termination log that did not exist")
+	}
+}
+
+// The tini and dumb-init personas keep their command lines and take the
+// lifecycle from PODINIT_* variables, hooks included.
+func TestPersonasTakeTheLifecycleFromTheEnvironment(t *testing.T) {
+	for _, persona := range []string{"tini", "dumb-init"} {
+		t.Run(persona, func(t *testing.T) {
+			p := start(t, options{pid1: true, argv0: persona, env: []string{"PODINIT_PRESTOP=exec echo deregistered; sleep 10ms"}},
+				helper("stamp-signals")...)
+			p.expect("ready")
+			code, out, errout := p.hook(t, "", "prestop")
+			if code != 0 || !strings.Contains(out, "prestop 1/2 | deregistered") {
+				t.Fatalf("hook exit %d: %s%s", code, out, errout)
+			}
+			p.signal(unix.SIGTERM)
+			p.expectPrefix("got 15")
+			p.expectExit(0)
+		})
 	}
 }

@@ -139,24 +139,31 @@ func runTini(args []string, env environ) int {
 	}
 
 	cfg.Argv, cfg.Env, cfg.Events = argv, env.list, log.event
-	code, err := supervisor.Run(cfg)
+	lc, err := personaLifecycle(env, &cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "podinit: %v\n", err)
+		return 2
+	}
+	lc.serve()
+	code, err := lc.sup.Run()
 	var spawnErr *supervisor.SpawnError
 	switch {
 	case errors.As(err, &spawnErr):
 		log.fatal("exec %s failed: %s", spawnErr.Name, strerror(spawnErr.Err))
+		code = 1
 		switch {
 		case spawnErr.NotFound():
-			return 127
+			code = 127
 		case errors.Is(spawnErr.Err, unix.EACCES):
-			return 126
+			code = 126
 		}
-		return 1
 	case err != nil:
 		log.fatal("%v", err)
-		return 1
+		code = max(code, 1)
+	default:
+		log.trace("Exiting: child has exited")
 	}
-	log.trace("Exiting: child has exited")
-	return code
+	return lc.finish(code, err)
 }
 
 const tiniReaperWarning = `Tini is not running as PID 1 and isn't registered as a child subreaper.
