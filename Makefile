@@ -11,7 +11,7 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/podinit ./cmd/podinit
 
 demo: build
-	bash demo/supervise.sh
+	$(GO) run ./demo
 
 lint:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
