@@ -75,7 +75,11 @@ func newLifecycle(plan *hooks.Plan, lf *lifecycleFlags, cfg *supervisor.Config, 
 		cfg.BeforeStart = l.prestart
 	}
 	cfg.AfterStart = l.poststart
-	cfg.BeforeStop = l.prestop
+	// Without prestop steps a stop signal is forwarded straight away; a
+	// hook that asks for prestop still gets its (empty) run.
+	if len(plan.Steps[hooks.Prestop]) > 0 {
+		cfg.BeforeStop = l.prestop
+	}
 	l.sup = supervisor.New(*cfg)
 	l.lc.Runner.Target, l.lc.Runner.Starter = l.sup, l.sup
 	return l, nil
@@ -86,7 +90,9 @@ func newLifecycle(plan *hooks.Plan, lf *lifecycleFlags, cfg *supervisor.Config, 
 func (l *lifecycle) serve() {
 	ln, err := hooks.Listen()
 	if err != nil {
-		l.log.logf(levelError, "%v: `podinit hook` cannot reach this podinit", err)
+		// Another podinit of this PID namespace has it (podinit is not PID 1
+		// here): hooks reach that one.
+		l.log.logf(levelDebug, "%v: `podinit hook` cannot reach this podinit", err)
 		return
 	}
 	go hooks.Serve(ln, l.trigger)
