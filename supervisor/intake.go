@@ -105,9 +105,9 @@ func catch(sig unix.Signal) error {
 	return sigaction(sig, &act, nil)
 }
 
-// ignore sets sig to SIG_IGN. The Go runtime resets every signal it has
-// touched to the default in a child before exec, so this does not leak into
-// the application the way signal(SIGTTOU, SIG_IGN) would in C.
+// ignore sets sig to SIG_IGN. A child forked afterwards inherits that
+// through exec unless the Go runtime handles sig itself, which it does not
+// for TTIN and TTOU: ignore them only after the app has started.
 func ignore(sig unix.Signal) error {
 	return sigaction(sig, &kernelSigaction{handler: sigIgn}, nil)
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -70,8 +71,9 @@ func (s *Supervisor) Run() (int, error) {
 var ErrNotStarted = errors.New("the app was not started")
 
 // Start starts cmd beside the application and returns a function that waits
-// for it. The loop reaps it like every other child and hands its status to
-// wait; cmd.Wait must not be called otherwise, or it would race the loop.
+// for it. While the loop runs it reaps cmd like every other child and hands
+// its status to wait (cmd.Wait must not be called otherwise, or it would race
+// the loop); once Run has returned, cmd is started and waited for as usual.
 func (s *Supervisor) Start(cmd *exec.Cmd) (func() unix.WaitStatus, error) {
 	type started struct {
 		ch  chan unix.WaitStatus
@@ -87,7 +89,7 @@ func (s *Supervisor) Start(cmd *exec.Cmd) (func() unix.WaitStatus, error) {
 		s.l.waiters[cmd.Process.Pid] = ch
 		reply <- started{ch: ch}
 	}) {
-		return nil, errSupervisionOver
+		return startAndWait(cmd)
 	}
 	r := <-reply
 	if r.err != nil {
@@ -129,6 +131,17 @@ func (s *Supervisor) Signal(sig unix.Signal) (string, error) {
 }
 
 var errSupervisionOver = errors.New("the app is not running: supervision is over")
+
+// startAndWait starts cmd with nobody else reaping.
+func startAndWait(cmd *exec.Cmd) (func() unix.WaitStatus, error) {
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	return func() unix.WaitStatus {
+		_ = cmd.Wait()
+		return unix.WaitStatus(cmd.ProcessState.Sys().(syscall.WaitStatus))
+	}, nil
+}
 
 // Status is how the application ended, once Exited is closed.
 func (s *Supervisor) Status() unix.WaitStatus {
@@ -207,7 +220,7 @@ func (l *loop) setUp() error {
 	for sig := unix.Signal(1); sig <= signals.RTMax; sig++ {
 		switch {
 		case l.cfg.IgnoreTTYSignals && (sig == unix.SIGTTIN || sig == unix.SIGTTOU):
-			err = ignore(sig)
+			// Ignored once the app has started (see startApp).
 		case sig == unix.SIGCHLD || (signals.Forwardable(sig) && !inheritedIgnore(sig)):
 			err = catch(sig)
 		}
@@ -286,6 +299,12 @@ func (l *loop) startApp() {
 	}
 	l.app = pid
 	l.appGroup = l.cfg.Session != SameGroup
+	if l.cfg.IgnoreTTYSignals {
+		// Only now: a SIG_IGN set before the fork would reach the app, since
+		// the Go runtime resets only the signals it handles itself.
+		_ = ignore(unix.SIGTTIN)
+		_ = ignore(unix.SIGTTOU)
+	}
 	l.cfg.Events(Event{Kind: Spawned, PID: pid, Argv: l.cfg.Argv})
 	if l.cfg.AfterStart != nil {
 		go l.cfg.AfterStart()

@@ -163,7 +163,6 @@ func (l *lifecycle) prestop(ctx context.Context) time.Time {
 // finish runs poststop once the app and its leftovers are gone, writes the
 // termination message and returns podinit's exit code.
 func (l *lifecycle) finish(code int, runErr error) int {
-	l.lc.Runner.Starter = hooks.PlainStarter{} // the loop that reaped has ended
 	run, _ := l.lc.Start(hooks.Poststop, "podinit")
 	<-run.Done()
 	if failed, _ := l.poststartFailed.Load().(error); failed != nil && code == 0 {
