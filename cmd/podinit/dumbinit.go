@@ -99,16 +99,26 @@ func runDumbInit(args []string, env environ) int {
 	}
 	log.printf("Running in debug mode.")
 	cfg := supervisor.Config{
-		Argv:           argv,
-		Env:            env.list,
-		Session:        supervisor.SameGroup,
-		Rewrite:        rewrite,
-		Leftovers:      supervisor.TermGroup,
-		SuspendWithApp: setsid,
+		Argv:      argv,
+		Env:       env.list,
+		Session:   supervisor.SameGroup,
+		Rewrite:   rewrite,
+		Leftovers: supervisor.TermGroup,
+		// dumb-init stops itself after every TSTP, TTIN or TTOU, in both
+		// modes: under -c a shell's Ctrl-Z otherwise never sees the job stop.
+		SuspendWithApp: true,
 		Events:         log.event,
 	}
 	if setsid {
 		cfg.Session, cfg.SignalGroup = supervisor.NewSession, true
+		// As dumb-init, forward them as SIGSTOP unless -r says otherwise:
+		// the app's group, in a session of its own, is orphaned, and the
+		// kernel discards TSTP, TTIN and TTOU sent to an orphaned group.
+		for _, sig := range []unix.Signal{unix.SIGTSTP, unix.SIGTTOU, unix.SIGTTIN} {
+			if _, ok := rewrite[sig]; !ok {
+				rewrite[sig] = unix.SIGSTOP
+			}
+		}
 	} else {
 		log.printf("Not running in setsid mode.")
 	}
@@ -153,19 +163,25 @@ func (d *dumbInitLog) event(e supervisor.Event) {
 			d.printf("Translating signal %d to %d.", int(e.Signal), int(e.Sent))
 		}
 		d.printf("Forwarded signal %d to children.", int(e.Sent))
-		if e.Signal != e.Sent || !signals.IsJobControlStop(e.Signal) {
-			return
-		}
-		d.printf("Suspending self due to TTY signal.")
+		d.suspending(e.Signal)
 	case supervisor.Dropped:
 		d.printf("Translating signal %d to 0.", int(e.Signal))
 		d.printf("Not forwarding signal 0 to children (ignored).")
+		d.suspending(e.Signal)
 	case supervisor.Reaped, supervisor.AppExited:
 		if e.Status.Signaled() {
 			d.printf("A child with PID %d was terminated by signal %d.", e.PID, int(e.Status.Signal()))
 		} else {
 			d.printf("A child with PID %d exited with exit status %d.", e.PID, e.Status.ExitStatus())
 		}
+	}
+}
+
+// suspending says what follows a job-control stop, whatever it was
+// rewritten to: the supervisor stops podinit itself.
+func (d *dumbInitLog) suspending(sig unix.Signal) {
+	if signals.IsJobControlStop(sig) {
+		d.printf("Suspending self due to TTY signal.")
 	}
 }
 
