@@ -27,7 +27,7 @@ import (
 const helperEnv = "GO_TEST_HELPER"
 
 // deadline bounds every wait in these tests; reaching it is a failure.
-const deadline = 30 * time.Second
+const deadline = 60 * time.Second
 
 var (
 	podinitBin string // the binary under test

@@ -149,7 +149,9 @@ func TestRealtimeSignalsForwardedOneForOne(t *testing.T) {
 func TestOrphansLeaveNoZombie(t *testing.T) {
 	const n = 10000
 	p := start(t, asPID1, helper("orphans", strconv.Itoa(n))...)
+	began := time.Now()
 	p.expect(fmt.Sprintf("orphaned %d", n))
+	t.Logf("%d orphans made in %s", n, time.Since(began))
 	pid := p.podinitPID()
 	eventually(t, "podinit reaps every orphan", func() bool { return len(zombiesUnder(pid)) == 0 })
 	p.expectExit(0)
