@@ -220,7 +220,7 @@ func parsePort(v string) (int, error) {
 func parseURL(v string) (*url.URL, error) {
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("URL %q: expected http://HOST[:PORT]/PATH or https://...", redactURL(v))
+		return nil, fmt.Errorf("URL %q: expected an http:// or https:// URL such as http://registry:8761/path", redactURL(v))
 	}
 	return u, nil
 }
