@@ -1,0 +1,192 @@
+package main
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// sigRT is SIGRTMIN+5 as C programs number it (glibc keeps 32 and 33).
+const sigRT = unix.Signal(39)
+
+// sigTarget is a signal receiver, under an init or alone, and where the
+// bench sends it signals.
+type sigTarget struct {
+	in      initUnderTest
+	cmd     *exec.Cmd
+	pid     int            // the init's host pid, or the receiver's own without init
+	reports *os.File       // the receiver's fd 3
+	stdin   io.WriteCloser // closing it ends the receiver, and so the init
+}
+
+// startReceiver starts the receiver for sig under in (noInit: directly as a
+// child of the bench) and waits until it is ready.
+func startReceiver(in initUnderTest, self string, sig unix.Signal) (*sigTarget, error) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd := helperCommand(in, self, modeSigWrap, pw, strconv.Itoa(int(sig)))
+	stdin, err := cmd.StdinPipe()
+	if err == nil {
+		err = cmd.Start()
+	}
+	pw.Close()
+	if err != nil {
+		pr.Close()
+		return nil, err
+	}
+	t := &sigTarget{in: in, cmd: cmd, pid: cmd.Process.Pid, reports: pr, stdin: stdin}
+	if _, err := t.next(waitReport); err != nil {
+		t.stop()
+		return nil, fmt.Errorf("%s: receiver not ready: %w", in.name, err)
+	}
+	if in.path != "" {
+		// The receiver is ready, so the init that started it exists.
+		if t.pid, err = initPID(cmd.Process.Pid); err != nil {
+			t.stop()
+			return nil, fmt.Errorf("%s: %w", in.name, err)
+		}
+	}
+	return t, nil
+}
+
+// next returns the next time the receiver reported.
+func (t *sigTarget) next(timeout time.Duration) (int64, error) {
+	_ = t.reports.SetReadDeadline(time.Now().Add(timeout))
+	var b [reportRecord]byte
+	if _, err := io.ReadFull(t.reports, b[:]); err != nil {
+		return 0, err
+	}
+	return int64(binary.NativeEndian.Uint64(b[:])), nil
+}
+
+// stop ends the receiver by closing its standard input; the init follows
+// it out. One that does not is killed.
+func (t *sigTarget) stop() {
+	t.stdin.Close()
+	_ = waitWithin(t.cmd, 10*time.Second)
+	t.reports.Close()
+}
+
+// latencyResult is the signal forwarding latency through one init.
+type latencyResult struct {
+	micros sample // from kill(2) to the receiver's read of the signalfd
+	sent   int
+	lost   int // signals that got no report within a second
+}
+
+// measureLatency sends n SIGUSR1s through every init, and straight to a
+// receiver without init, round-robin, one signal in flight at a time.
+func measureLatency(inits []initUnderTest, self string, n int) (map[string]*latencyResult, error) {
+	var targets []*sigTarget
+	defer func() {
+		for _, t := range targets {
+			t.stop()
+		}
+	}()
+	for _, in := range withNoInit(inits) {
+		t, err := startReceiver(in, self, unix.SIGUSR1)
+		if err != nil {
+			return nil, err
+		}
+		targets = append(targets, t)
+	}
+	out := make(map[string]*latencyResult)
+	for _, t := range targets {
+		out[t.in.name] = &latencyResult{}
+	}
+	for range n {
+		for _, t := range targets {
+			if err := pingOnce(t, out[t.in.name]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+// pingOnce sends one SIGUSR1 and waits for its report. After a loss a target
+// gets no more signals: a late report would be taken for the next signal's.
+func pingOnce(t *sigTarget, r *latencyResult) error {
+	if r.lost > 0 {
+		return nil
+	}
+	sent := monotonic()
+	if err := unix.Kill(t.pid, unix.SIGUSR1); err != nil {
+		return fmt.Errorf("%s: kill %d: %w", t.in.name, t.pid, err)
+	}
+	r.sent++
+	got, err := t.next(time.Second)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		r.lost++
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", t.in.name, err)
+	}
+	r.micros = append(r.micros, float64(got-sent)/1e3)
+	return nil
+}
+
+// burstResult is how many of a burst of real-time signals arrived.
+type burstResult struct {
+	sent, arrived sample // per round
+}
+
+// burstWindow is how long after the last signal of a burst the receiver's
+// reports are counted.
+const burstWindow = 2 * time.Second
+
+// measureBurst sends bursts of size signal 39s through every init and
+// straight to a receiver without init, one target after the other, rounds
+// times.
+func measureBurst(inits []initUnderTest, self string, rounds, size int) (map[string]*burstResult, error) {
+	all := withNoInit(inits)
+	out := make(map[string]*burstResult)
+	for _, in := range all {
+		out[in.name] = &burstResult{}
+	}
+	for range rounds {
+		for _, in := range all {
+			sent, arrived, err := burstRound(in, self, size)
+			if err != nil {
+				return nil, err
+			}
+			r := out[in.name]
+			r.sent = append(r.sent, float64(sent))
+			r.arrived = append(r.arrived, float64(arrived))
+		}
+	}
+	return out, nil
+}
+
+// burstRound sends size signal 39s as fast as kill(2) goes and counts the
+// receiver's reports until burstWindow after the last. Real-time signals
+// queue, so none may be lost on the way; a kill that fails (the queue of
+// pending signals is full) is not counted as sent.
+func burstRound(in initUnderTest, self string, size int) (sent, arrived int, err error) {
+	t, err := startReceiver(in, self, sigRT)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer t.stop()
+	for range size {
+		if unix.Kill(t.pid, sigRT) == nil {
+			sent++
+		}
+	}
+	_ = t.reports.SetReadDeadline(time.Now().Add(burstWindow))
+	total, err := io.Copy(io.Discard, t.reports)
+	if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+		return 0, 0, fmt.Errorf("%s: %w", in.name, err)
+	}
+	return sent, int(total / reportRecord), nil
+}
