@@ -59,16 +59,6 @@ func (p *Plan) Add(phase Phase, text string) error {
 	return nil
 }
 
-// Empty reports whether no phase has a step.
-func (p *Plan) Empty() bool {
-	for _, steps := range p.Steps {
-		if len(steps) > 0 {
-			return false
-		}
-	}
-	return true
-}
-
 // ReadPlanFile adds the steps of a plan file: one "PHASE: STEP" a line, in
 // order; blank lines and lines starting with # are skipped.
 func (p *Plan) ReadPlanFile(r io.Reader, name string) error {

@@ -15,10 +15,6 @@ import (
 	"github.com/podinit/podinit/signals"
 )
 
-// Run supervises cfg.Argv until it and everything it left behind are gone,
-// and returns podinit's exit code. See Supervisor.Run.
-func Run(cfg Config) (int, error) { return New(cfg).Run() }
-
 // Supervisor is one supervision of an application. Its methods other than
 // Run may be called from any goroutine while Run runs: they hand their work
 // to the loop.

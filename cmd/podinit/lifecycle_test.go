@@ -425,38 +425,89 @@ func TestHookFromAnotherUserIsRefused(t *testing.T) {
 	p.expectExit(0)
 }
 
-// When PID 1 is not podinit, the hook runs its own steps and writes its
-// progress into PID 1's standard output, the container's log.
-func TestStandaloneHookWritesIntoPID1Log(t *testing.T) {
+// foreignPID1 runs argv as PID 1 of a new PID namespace in podinit's
+// place, as in a stock image, and returns it as a proc (for p.hook) and its
+// standard output, the container's log.
+func foreignPID1(t *testing.T, argv ...string) (*proc, *syncBuffer) {
+	t.Helper()
 	requireRoot(t)
-	var pid1Out syncBuffer
-	cmd := exec.Command("unshare", append([]string{"--pid", "--fork", "--mount-proc"}, helper("pid")...)...)
+	var log syncBuffer
+	cmd := exec.Command("unshare", append([]string{"--pid", "--fork", "--mount-proc"}, argv...)...)
 	cmd.Env = append(os.Environ(), helperEnv+"=1")
-	r, w, _ := os.Pipe()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	cmd.ExtraFiles = []*os.File{w}
-	cmd.Stdout = &pid1Out
+	cmd.Stdout = &log
 	stdin, _ := cmd.StdinPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	w.Close()
-	defer func() { stdin.Close(); _ = cmd.Wait() }()
-	line, _ := readLine(r)
-	if !strings.HasPrefix(line, "pid 1 ") {
+	p := &proc{t: t, cmd: cmd, pid1: true, stdin: stdin, reports: make(chan string, 100), done: make(chan struct{})}
+	go func() {
+		for {
+			line, err := readLine(r)
+			if err != nil {
+				close(p.reports)
+				return
+			}
+			p.reports <- line
+		}
+	}()
+	t.Cleanup(func() {
+		stdin.Close()
+		if pid := p.podinitPID(); pid > 0 {
+			_ = unix.Kill(pid, unix.SIGKILL)
+		}
+		_ = cmd.Wait()
+	})
+	return p, &log
+}
+
+// When PID 1 is not podinit, the hook runs its own steps and writes its
+// progress into PID 1's standard output, the container's log.
+func TestStandaloneHookWritesIntoPID1Log(t *testing.T) {
+	p, pid1Log := foreignPID1(t, helper("pid")...)
+	if line := p.report(); !strings.HasPrefix(line, "pid 1 ") {
 		t.Fatalf("PID 1 reported %q", line)
 	}
-	p := &proc{t: t, cmd: cmd, pid1: true}
 	code, _, errout := p.hook(t, "", "prestop", "exec echo deregistered", "sleep 10ms")
 	if code != 0 {
 		t.Fatalf("standalone hook exit %d: %s", code, errout)
 	}
 	eventually(t, "the progress reaches PID 1's log", func() bool {
-		return strings.Contains(pid1Out.String(), "podinit prestop ok in")
+		return strings.Contains(pid1Log.String(), "podinit prestop ok in")
 	})
 	for _, want := range []string{"prestop 1/2 | deregistered", "prestop 2/2 sleep 10ms ..."} {
-		if !strings.Contains(pid1Out.String(), want) {
-			t.Errorf("PID 1's log lacks %q:\n%s", want, pid1Out.String())
+		if !strings.Contains(pid1Log.String(), want) {
+			t.Errorf("PID 1's log lacks %q:\n%s", want, pid1Log.String())
 		}
+	}
+}
+
+// A standalone hook aims signal and wait-exit at the process --pidof names:
+// the kill-and-wait loop people write into preStop by hand.
+func TestStandaloneHookStopsAProcessByName(t *testing.T) {
+	p, pid1Log := foreignPID1(t, "sh", "-c", `sleep 1000 & echo ready >&3; wait; echo "sleep ended" >&3; read x`)
+	p.expect("ready")
+	code, _, errout := p.hook(t, "", "prestop", "--pidof", "sleep", "signal TERM", "wait-exit --timeout 20s")
+	if code != 0 {
+		t.Fatalf("standalone hook exit %d: %s", code, errout)
+	}
+	p.expect("sleep ended")
+	eventually(t, "the progress reaches PID 1's log", func() bool {
+		return strings.Contains(pid1Log.String(), "podinit prestop ok in")
+	})
+	for _, want := range []string{"prestop 1/2 ok", "(sent SIGTERM to pid ", "prestop 2/2 ok", "(app exited)"} {
+		if !strings.Contains(pid1Log.String(), want) {
+			t.Errorf("PID 1's log lacks %q:\n%s", want, pid1Log.String())
+		}
+	}
+	code, _, errout = p.hook(t, "", "prestop", "--pidof", "no-such-process", "signal TERM")
+	if code == 0 || !strings.Contains(errout, "--pidof no-such-process: no such process") {
+		t.Fatalf("--pidof of nothing: exit %d, stderr %q", code, errout)
 	}
 }
 
