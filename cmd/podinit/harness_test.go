@@ -50,12 +50,17 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	// The binary under test is built as it ships: static, without cgo. With
+	// PODINIT_TEST_RACE=1 (make race) it is built with the race detector
+	// instead, which links the C library and so is not what users run.
 	podinitBin = filepath.Join(binDir, "podinit")
-	args := []string{"build", "-o", podinitBin}
-	if raceEnabled {
-		args = append(args, "-race")
+	args := []string{"build", "-trimpath", "-o", podinitBin}
+	cgo := "CGO_ENABLED=0"
+	if os.Getenv("PODINIT_TEST_RACE") == "1" {
+		args, cgo = append(args, "-race"), "CGO_ENABLED=1"
 	}
 	build := exec.Command("go", append(args, ".")...)
+	build.Env = append(os.Environ(), cgo)
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building podinit:", err)
