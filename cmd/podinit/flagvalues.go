@@ -18,7 +18,13 @@ import (
 
 type durationValue time.Duration
 
-func (d *durationValue) String() string { return time.Duration(*d).String() }
+// String shows 0 as "0", which help takes for "no default".
+func (d *durationValue) String() string {
+	if *d == 0 {
+		return "0"
+	}
+	return time.Duration(*d).String()
+}
 func (d *durationValue) Type() string   { return "duration" }
 func (d *durationValue) Set(s string) error {
 	v, err := time.ParseDuration(s)

@@ -77,9 +77,9 @@ func newPodinitFlags() (*pflag.FlagSet, *podinitFlags) {
 	fs.SortFlags = false
 	fs.BoolVarP(&f.singleChild, "single-child", "c", false, "forward signals to CMD alone, not to its whole process group")
 	fs.VarP(rewriteValue(f.rewrite), "rewrite", "r", "forward signal FROM as TO (names or numbers; TO 0 drops FROM), e.g. TERM:QUIT; repeatable")
-	fs.Var(&f.stopSignals, "stop-signal", "a signal that starts the stop sequence; repeatable (default TERM,INT)")
+	fs.Var(&f.stopSignals, "stop-signal", "a `SIG`nal that starts the stop sequence; repeatable")
 	fs.Var(&f.gracePeriod, "grace-period", "time from the first stop signal until CMD is killed")
-	fs.Var(&f.stopTimeout, "stop-timeout", "time CMD has after its stop signal before SIGKILL (default: the rest of the grace period)")
+	fs.Var(&f.stopTimeout, "stop-timeout", "time CMD has after its stop signal before SIGKILL (default: the rest of the grace period, at least 2s)")
 	fs.Var(&f.leftoverTimeout, "leftover-timeout", "time processes CMD left behind have between SIGTERM and SIGKILL")
 	fs.VarP(exitCodesValue(f.remapExit), "remap-exit", "e", "exit 0 when CMD exits with CODE, e.g. 143 for a JVM; repeatable")
 	fs.VarP(&f.pdeathSignal, "pdeath-signal", "p", "signal podinit receives when its parent dies")
@@ -92,10 +92,10 @@ func newPodinitFlags() (*pflag.FlagSet, *podinitFlags) {
 }
 
 var phaseHelp = map[hooks.Phase]string{
-	hooks.Prestart:  "a step before CMD starts, e.g. 'wait-tcp db:5432 --timeout 60s'; repeatable",
-	hooks.Poststart: "a step after CMD started, e.g. 'wait-http http://127.0.0.1:8080/health'; repeatable",
-	hooks.Prestop:   "a step before CMD gets its stop signal, e.g. 'sleep 10s'; repeatable",
-	hooks.Poststop:  "a step after CMD exited, e.g. 'exec rm -rf /tmp/app'; repeatable",
+	hooks.Prestart:  "a `STEP` before CMD starts, e.g. 'wait-tcp db:5432 --timeout 60s'; repeatable",
+	hooks.Poststart: "a `STEP` after CMD started, e.g. 'wait-http http://127.0.0.1:8080/health'; repeatable",
+	hooks.Prestop:   "a `STEP` before CMD gets its stop signal, e.g. 'sleep 10s'; repeatable",
+	hooks.Poststop:  "a `STEP` after CMD exited, e.g. 'exec rm -rf /tmp/app'; repeatable",
 }
 
 func addLifecycleFlags(fs *pflag.FlagSet, lf *lifecycleFlags) {
@@ -103,9 +103,9 @@ func addLifecycleFlags(fs *pflag.FlagSet, lf *lifecycleFlags) {
 	for _, phase := range hooks.Phases {
 		lf.steps[phase] = fs.StringArray(string(phase), nil, phaseHelp[phase])
 	}
-	fs.StringVar(&lf.planFile, "plan", "", "read steps from FILE, one 'PHASE: STEP' a line")
-	fs.StringVar(&lf.logFormat, "log-format", "text", "progress lines as text or json")
-	fs.StringVar(&lf.terminationLog, "termination-log", "/dev/termination-log", "write why the container ended to PATH, when it exists; empty to disable")
+	fs.StringVar(&lf.planFile, "plan", "", "read steps from `FILE`, one 'PHASE: STEP' a line")
+	fs.StringVar(&lf.logFormat, "log-format", "text", "`FORMAT` of the progress lines: text or json")
+	fs.StringVar(&lf.terminationLog, "termination-log", "/dev/termination-log", "write why the container ended to `PATH`, when it exists; empty to disable")
 }
 
 func runPodinit(args []string, env environ) int {
