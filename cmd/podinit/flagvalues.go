@@ -25,7 +25,7 @@ func (d *durationValue) String() string {
 	}
 	return time.Duration(*d).String()
 }
-func (d *durationValue) Type() string   { return "duration" }
+func (d *durationValue) Type() string { return "duration" }
 func (d *durationValue) Set(s string) error {
 	v, err := time.ParseDuration(s)
 	if err != nil || v < 0 {
