@@ -230,6 +230,11 @@ func runWaitExit(r *Runner, ctx context.Context, _ Step, _ []string, _ func(stri
 		return "", errors.New("no application to wait for")
 	}
 	select {
+	case <-r.Target.Exited(): // gone already, whatever ctx says
+		return "app exited", nil
+	default:
+	}
+	select {
 	case <-r.Target.Exited():
 		return "app exited", nil
 	case <-ctx.Done():

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"sync"
 	"syscall"
 	"time"
 
@@ -25,8 +26,8 @@ func New(cfg Config) *Supervisor {
 	if cfg.Events == nil {
 		cfg.Events = func(Event) {}
 	}
-	return &Supervisor{l: &loop{cfg: &cfg, self: os.Getpid(), posted: make(chan func(), 16),
-		waiters: map[int]chan unix.WaitStatus{}, exited: make(chan struct{}), over: make(chan struct{})}}
+	return &Supervisor{l: &loop{cfg: &cfg, self: os.Getpid(),
+		waiters: map[int]chan unix.WaitStatus{}, exited: make(chan struct{})}}
 }
 
 // Run starts the application (after BeforeStart, if set) and supervises it
@@ -59,7 +60,6 @@ func (s *Supervisor) Run() (int, error) {
 			})
 		}()
 	}
-	defer close(l.over)
 	return l.run()
 }
 
@@ -72,11 +72,16 @@ var ErrNotStarted = errors.New("the app was not started")
 // the loop); once Run has returned, cmd is started and waited for as usual.
 func (s *Supervisor) Start(cmd *exec.Cmd) (func() unix.WaitStatus, error) {
 	type started struct {
-		ch  chan unix.WaitStatus
-		err error
+		ch    chan unix.WaitStatus
+		err   error
+		plain bool // the loop is ending and will reap no more
 	}
 	reply := make(chan started, 1)
 	if !s.l.post(func() {
+		if s.l.finished {
+			reply <- started{plain: true}
+			return
+		}
 		if err := cmd.Start(); err != nil {
 			reply <- started{err: err}
 			return
@@ -88,6 +93,9 @@ func (s *Supervisor) Start(cmd *exec.Cmd) (func() unix.WaitStatus, error) {
 		return startAndWait(cmd)
 	}
 	r := <-reply
+	if r.plain {
+		return startAndWait(cmd)
+	}
 	if r.err != nil {
 		return nil, r.err
 	}
@@ -186,8 +194,12 @@ type loop struct {
 	finished bool // Run returns code and err
 	err      error
 
-	posted chan func()
-	over   chan struct{} // closed when Run returns
+	// Work other goroutines hand the loop. Once closed, post refuses more:
+	// the loop closes the queue only when it is empty, so everything post
+	// accepted runs.
+	postMu sync.Mutex
+	posted []func()
+	closed bool
 }
 
 // setUp registers podinit as a reaper and routes signals to the intake, all
@@ -239,17 +251,30 @@ func (l *loop) setUp() error {
 // post runs fn on the loop's goroutine, and reports false when the loop
 // has ended and fn will never run.
 func (l *loop) post(fn func()) bool {
-	select {
-	case l.posted <- fn:
-		l.in.wake()
-		return true
-	case <-l.over:
+	l.postMu.Lock()
+	if l.closed {
+		l.postMu.Unlock()
 		return false
 	}
+	l.posted = append(l.posted, fn)
+	l.postMu.Unlock()
+	l.in.wake()
+	return true
+}
+
+// close ends the queue if nothing waits in it, and reports whether it did.
+func (l *loop) close() bool {
+	l.postMu.Lock()
+	defer l.postMu.Unlock()
+	if len(l.posted) > 0 {
+		return false
+	}
+	l.closed = true
+	return true
 }
 
 func (l *loop) run() (int, error) {
-	for !l.finished {
+	for !l.finished || !l.close() {
 		recs, err := l.in.read()
 		if err != nil {
 			// The pipe is podinit's own; this cannot happen short of memory
@@ -278,6 +303,9 @@ func (l *loop) run() (int, error) {
 }
 
 func (l *loop) finish(code int, err error) {
+	if l.finished {
+		return // the first reason stands
+	}
 	l.finished, l.code, l.err = true, code, err
 	for _, t := range []*time.Timer{l.escalation, l.leftoverKill} {
 		if t != nil {
@@ -308,13 +336,12 @@ func (l *loop) startApp() {
 }
 
 func (l *loop) runPosted() {
-	for {
-		select {
-		case fn := <-l.posted:
-			fn()
-		default:
-			return
-		}
+	l.postMu.Lock()
+	work := l.posted
+	l.posted = nil
+	l.postMu.Unlock()
+	for _, fn := range work {
+		fn()
 	}
 }
 
@@ -463,7 +490,9 @@ func (l *loop) reap() bool {
 			l.cfg.Events(Event{Kind: Reaped, PID: pid, Status: ws})
 		}
 	}
-	if !l.appDone {
+	// Leftovers wait while BeforeStop still runs: its steps may outlive
+	// the app on purpose (deregister after wait-exit).
+	if !l.appDone || l.inBefore {
 		return false
 	}
 	switch l.cfg.Leftovers {
@@ -486,9 +515,8 @@ func (l *loop) appExited(ws unix.WaitStatus) {
 	if l.escalation != nil {
 		l.escalation.Stop()
 	}
-	if l.stopCancel != nil {
-		l.stopCancel()
-	}
+	// A BeforeStop still running goes on within its budget: its remaining
+	// steps may be meant for after the app (a wait-exit, then cleanup).
 	l.code = l.cfg.RemapExit.Apply(signals.ExitCode(ws))
 	l.cfg.Events(Event{Kind: AppExited, PID: l.app, Status: ws, Code: l.code})
 	if l.cfg.Leftovers == TermGroup {

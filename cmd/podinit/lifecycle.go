@@ -128,11 +128,20 @@ func (l *lifecycle) prestart(ctx context.Context) error {
 func (l *lifecycle) poststart() {
 	run, _ := l.lc.Start(hooks.Poststart, "podinit")
 	<-run.Done()
-	if err := run.Err(); err != nil {
-		l.poststartFailed.Store(err)
-		l.log.logf(levelInfo, "%v: stopping the app", err)
-		l.sup.Stop()
+	err := run.Err()
+	if err == nil {
+		return
 	}
+	select {
+	case <-l.sup.Exited():
+		// The app ended first, and its steps' processes with it: the
+		// app's own exit is what the container reports.
+		return
+	default:
+	}
+	l.poststartFailed.Store(err)
+	l.log.logf(levelInfo, "%v: stopping the app", err)
+	l.sup.Stop()
 }
 
 // prestop runs before the first stop signal is forwarded. When a hook has

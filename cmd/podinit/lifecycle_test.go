@@ -583,3 +583,14 @@ func TestPersonasTakeTheLifecycleFromTheEnvironment(t *testing.T) {
 		})
 	}
 }
+
+// An app that exits at once races its own poststart; poststop must still run
+// and podinit must exit with the app's code, every time.
+func TestQuickAppWithPoststartAndPoststop(t *testing.T) {
+	for i := 0; i < 20; i++ {
+		code, out, _ := runToEnd(t, asPID1, "--poststart", "exec true", "--poststop", "exec echo cleaned", "--", "true")
+		if code != 0 || !strings.Contains(out, "poststop 1/1 | cleaned") || !strings.Contains(out, "podinit poststop ok in") {
+			t.Fatalf("run %d: exit %d, want 0 with poststop done; output:\n%s", i, code, out)
+		}
+	}
+}
