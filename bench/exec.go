@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"time"
 )
 
@@ -61,15 +62,24 @@ func measureExec(inits []initUnderTest, runs int) (map[string]*execResult, error
 // timeTrue returns the wall time in milliseconds of in running `true` as PID
 // 1 of a new namespace, including unshare's own work.
 func timeTrue(in initUnderTest) (float64, error) {
-	cmd := nsCommand(in, "true")
+	ms, err := timeRun(nsCommand(in, "true"))
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", in.name, err)
+	}
+	return ms, nil
+}
+
+// timeRun returns the wall time in milliseconds of cmd from start to exit,
+// and an error unless it exited 0 within 10 s.
+func timeRun(cmd *exec.Cmd) (float64, error) {
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
-		return 0, fmt.Errorf("%s: %w", in.name, err)
+		return 0, err
 	}
 	err := waitWithin(cmd, 10*time.Second)
 	elapsed := time.Since(start)
 	if err != nil {
-		return 0, fmt.Errorf("%s: %v: %w", in.name, cmd.Args, err)
+		return 0, fmt.Errorf("%v: %w", cmd.Args, err)
 	}
-	return float64(elapsed) / float64(time.Millisecond), nil
+	return ms(elapsed), nil
 }

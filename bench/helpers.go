@@ -19,6 +19,7 @@ const (
 	modeOrphans = "orphans" // N: make N orphans, report a reapResult
 	modeSigWrap = "sigwrap" // SIG: block SIG, then exec this binary as sigrecv
 	modeSigRecv = "sigrecv" // SIG: report the arrival time of every SIG
+	modeTerm    = "term"    // none: sigrecv for SIGTERM, from a forked reader
 )
 
 const (
@@ -36,6 +37,8 @@ func runHelper(mode string, args []string) int {
 		err = sigWrapper(args)
 	case modeSigRecv:
 		err = sigReceiver(args)
+	case modeTerm:
+		err = termReceiver(args)
 	default:
 		err = fmt.Errorf("unknown mode %q", mode)
 	}

@@ -1,6 +1,9 @@
 // Command bench measures podinit beside tini, dumb-init and catatonit and
 // prints a Markdown report: binary size, exec overhead, idle cost, reaping
-// 20,000 orphans, signal forwarding latency and a burst of real-time signals.
+// 20,000 orphans, signal forwarding latency and a burst of real-time signals;
+// then, for podinit alone, what its lifecycle costs: the round trip of
+// `podinit hook prestop`, SIGTERM's way to the app with and without a plan,
+// and the idle cost with a plan.
 //
 // Every init runs as PID 1 of a fresh PID namespace, as in a container:
 //
@@ -23,6 +26,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 )
 
 // config is what the command line chooses.
@@ -35,6 +39,8 @@ type config struct {
 	signals    int // SIGUSR1s per init for the forwarding latency
 	burst      int // real-time signals per burst
 	idleWindow int // seconds of the idle measurement
+	hookRuns   int // runs of `podinit hook prestop`
+	termRuns   int // SIGTERMs, each to a fresh podinit, per lifecycle variant
 }
 
 func main() {
@@ -60,6 +66,8 @@ func parseFlags() config {
 	flag.IntVar(&c.signals, "signals", 1000, "SIGUSR1s per init for the forwarding latency")
 	flag.IntVar(&c.burst, "burst", 1000, "real-time signals per burst")
 	flag.IntVar(&c.idleWindow, "idle-seconds", 10, "length of the idle measurement window, in seconds")
+	flag.IntVar(&c.hookRuns, "hook-runs", 50, "runs of `podinit hook prestop`")
+	flag.IntVar(&c.termRuns, "sigterms", 30, "SIGTERMs, each to a fresh podinit, per lifecycle variant")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "bench: unexpected argument %q\n", flag.Arg(0))
@@ -81,20 +89,27 @@ func run(cfg config) error {
 	if err != nil {
 		return fmt.Errorf("find the bench binary: %w", err)
 	}
+	pod := inits[0] // initsUnderTest puts podinit first
 	r := &results{
 		machine: describeMachine(inits), inits: inits, podinitPath: cfg.podinit,
+		planned: withPlan(pod), termVariants: termVariants(pod),
 		orphans: cfg.orphans, signals: cfg.signals, burstSize: cfg.burst, idleWindow: cfg.idleWindow,
 	}
+	// podinit with a plan takes its turn in the idle rounds beside the
+	// others, so it meets the same moments of the machine.
+	idlers := append(slices.Clip(inits), r.planned)
 	steps := []struct {
 		name    string
 		measure func() error
 	}{
 		{"binary size", func() (err error) { r.sizes, err = measureSizes(inits); return }},
 		{"exec overhead", func() (err error) { r.exec, err = measureExec(inits, cfg.execRuns); return }},
-		{"idle", func() (err error) { r.idle, err = measureIdle(inits, cfg.rounds, cfg.idleWindow); return }},
+		{"idle", func() (err error) { r.idle, err = measureIdle(idlers, cfg.rounds, cfg.idleWindow); return }},
 		{"reaping", func() (err error) { r.reap, err = measureReaping(inits, self, cfg.rounds, cfg.orphans); return }},
 		{"signal forwarding", func() (err error) { r.latency, err = measureLatency(inits, self, cfg.signals); return }},
 		{"real-time burst", func() (err error) { r.burst, err = measureBurst(inits, self, cfg.rounds, cfg.burst); return }},
+		{"podinit hook round trip", func() (err error) { r.hook, err = measureHook(pod, cfg.hookRuns); return }},
+		{"podinit SIGTERM to the app", func() (err error) { r.term, err = measureTerm(r.termVariants, self, cfg.termRuns); return }},
 	}
 	for _, s := range steps {
 		progress("%s ...", s.name)

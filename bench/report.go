@@ -20,12 +20,20 @@ type results struct {
 	latency     map[string]*latencyResult
 	burst       map[string]*burstResult
 
+	// podinit's lifecycle, measured on podinit alone; the idle rounds of
+	// podinit with a plan are in idle, under planned.name.
+	planned      initUnderTest
+	termVariants []initUnderTest
+	hook         *hookResult
+	term         map[string]*termResult
+
 	orphans, signals, burstSize, idleWindow int
 }
 
 func printReport(w io.Writer, r *results) {
 	printHeader(w, r)
 	printMeasurements(w, r)
+	printLifecycle(w, r)
 	printTargets(w, r)
 	printMethod(w, r)
 }
@@ -192,15 +200,86 @@ func burstRows(r *results) []row {
 	}
 }
 
+// lifecycleRow is one line of the lifecycle table, which has podinit alone.
+type lifecycleRow struct {
+	label, cell string
+	vs          string // against the same measurement without the lifecycle
+}
+
+func printLifecycle(w io.Writer, r *results) {
+	fmt.Fprintf(w, "## podinit's lifecycle\n\n"+
+		"The other inits have no lifecycle, so these are podinit's alone: the same binary as above, "+
+		"with the lifecycle flags each row names (and `-q`).\n\n"+
+		"| measurement | podinit | difference |\n|---|---|---|\n")
+	var rows []lifecycleRow
+	for _, section := range []func(*results) []lifecycleRow{hookRows, termRows, plannedIdleRows} {
+		rows = append(rows, section(r)...)
+	}
+	for _, rw := range rows {
+		fmt.Fprintf(w, "| %s | %s | %s |\n", rw.label, rw.cell, rw.vs)
+	}
+	fmt.Fprintln(w)
+}
+
+func hookRows(r *results) []lifecycleRow {
+	h := r.hook
+	return []lifecycleRow{
+		{
+			label: "hook round trip: `nsenter … podinit hook prestop`, empty plan (ms)", cell: h.hook.spread(2),
+			vs: diff(h.hook.median(), h.nsenter.median(), 2, "ms vs nsenter alone"),
+		},
+		{label: "baseline: `nsenter … /bin/true`, same rounds (ms)", cell: h.nsenter.spread(2)},
+		{label: "hook net of nsenter: hook − same round's `true` (ms)", cell: h.net.spread(2)},
+	}
+}
+
+func termRows(r *results) []lifecycleRow {
+	var rows []lifecycleRow
+	base := r.term[r.termVariants[0].name].micros.median()
+	for i, v := range r.termVariants {
+		t := r.term[v.name]
+		rw := lifecycleRow{label: "SIGTERM latency, kill(2) to the app's read: " + v.name + " (µs)", cell: t.micros.spread(1)}
+		if i > 0 {
+			rw.vs = diff(t.micros.median(), base, 1, "µs vs (a)")
+		}
+		rows = append(rows, rw)
+	}
+	for _, v := range r.termVariants {
+		t := r.term[v.name]
+		rows = append(rows, lifecycleRow{
+			label: fmt.Sprintf("SIGTERMs answered; podinit exited 0 within %v of its app: %s", termExitWait, v.name),
+			cell:  fmt.Sprintf("%d of %d; %d of %d", len(t.micros), t.runs, t.clean, t.runs),
+		})
+	}
+	return rows
+}
+
+func plannedIdleRows(r *results) []lifecycleRow {
+	with, without := r.idle[r.planned.name], r.idle["podinit"]
+	per := fmt.Sprintf("per %d s", r.idleWindow)
+	row := func(label string, get func(*idleResult) sample, unit string) lifecycleRow {
+		vs := strings.TrimSpace(diff(get(with).median(), get(without).median(), 0, unit) + " vs no plan")
+		return lifecycleRow{label: label, cell: get(with).spread(0), vs: vs}
+	}
+	return []lifecycleRow{
+		row("idle RSS with a plan (KiB)", func(i *idleResult) sample { return i.rssKiB }, "KiB"),
+		row("idle CPU ticks "+per+" with a plan", func(i *idleResult) sample { return i.ticks }, ""),
+		row("idle wakeups (context switches) "+per+" with a plan", func(i *idleResult) sample { return i.wakeups }, ""),
+		row("idle threads with a plan", func(i *idleResult) sample { return i.threads }, ""),
+	}
+}
+
 // spreadOf formats median (min–max) of the sample get returns for an init.
 func spreadOf(get func(string) sample, prec int) func(string) string {
-	return func(n string) string {
-		s := get(n)
-		if len(s) == 0 {
-			return ""
-		}
-		return fmt.Sprintf("%.*f (%.*f–%.*f)", prec, s.median(), prec, s.min(), prec, s.max())
+	return func(n string) string { return get(n).spread(prec) }
+}
+
+// spread formats median (min–max), or "" for an empty sample.
+func (s sample) spread(prec int) string {
+	if len(s) == 0 {
+		return ""
 	}
+	return fmt.Sprintf("%.*f (%.*f–%.*f)", prec, s.median(), prec, s.min(), prec, s.max())
 }
 
 func ratio(a, b float64) string {

@@ -34,6 +34,9 @@ func startReceiver(in initUnderTest, self string, sig unix.Signal) (*sigTarget, 
 		return nil, err
 	}
 	cmd := helperCommand(in, self, modeSigWrap, pw, strconv.Itoa(int(sig)))
+	if sig == unix.SIGTERM {
+		cmd = helperCommand(in, self, modeTerm, pw) // see termrecv.go
+	}
 	stdin, err := cmd.StdinPipe()
 	if err == nil {
 		err = cmd.Start()
@@ -69,11 +72,16 @@ func (t *sigTarget) next(timeout time.Duration) (int64, error) {
 }
 
 // stop ends the receiver by closing its standard input; the init follows
-// it out. One that does not is killed.
-func (t *sigTarget) stop() {
+// it out. One that does not within 10 s is killed.
+func (t *sigTarget) stop() error { return t.stopWithin(10 * time.Second) }
+
+// stopWithin is stop with a deadline of d. The error says whether the init
+// (or, without one, the receiver) exited 0 by itself in time.
+func (t *sigTarget) stopWithin(d time.Duration) error {
 	t.stdin.Close()
-	_ = waitWithin(t.cmd, 10*time.Second)
+	err := waitWithin(t.cmd, d)
 	t.reports.Close()
+	return err
 }
 
 // latencyResult is the signal forwarding latency through one init.

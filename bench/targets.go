@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
+	"strings"
 )
 
 // target is one of the issue's goals for podinit and how it fared.
@@ -15,7 +17,9 @@ type target struct {
 func printTargets(w io.Writer, r *results) {
 	fmt.Fprintf(w, "## Targets\n\n| target | podinit | tini | met |\n|---|---|---|---|\n")
 	var all []target
-	for _, group := range []func(*results) []target{idleTargets, execTargets, latencyTargets, reapTargets, burstTargets, sizeTargets} {
+	for _, group := range []func(*results) []target{
+		idleTargets, execTargets, latencyTargets, reapTargets, burstTargets, lifecycleTargets, sizeTargets,
+	} {
 		all = append(all, group(r)...)
 	}
 	for _, t := range all {
@@ -112,13 +116,92 @@ func burstTargets(r *results) []target {
 	}}
 }
 
+// sizeTargets: the first target was set for the supervisor before the
+// lifecycle (steps, HTTP client, control socket) came in, the second for
+// podinit with it; both are judged on the binary under test.
 func sizeTargets(r *results) []target {
 	pod, tini := r.sizes["podinit"], r.sizes["tini"]
+	size := func(goal string, limit float64) target {
+		return target{
+			goal:    goal,
+			podinit: fmt.Sprintf("%.2f MiB", mib(pod)), tini: fmt.Sprintf("%.2f MiB", mib(tini)),
+			met: mib(pod) <= limit,
+		}
+	}
+	return []target{
+		size("binary ≤ 2.5 MiB (supervisor alone, before the lifecycle)", 2.5),
+		size("binary ≤ 7 MiB (with the lifecycle)", 7),
+	}
+}
+
+// lifecycleTargets are podinit's alone: tini has no lifecycle.
+func lifecycleTargets(r *results) []target {
+	var all []target
+	for _, group := range []func(*results) []target{hookTargets, termTargets, plannedIdleTargets} {
+		all = append(all, group(r)...)
+	}
+	for i := range all {
+		all[i].tini = "–"
+	}
+	return all
+}
+
+func hookTargets(r *results) []target {
+	h := r.hook
 	return []target{{
-		goal:    "binary ≤ 2.5 MiB",
-		podinit: fmt.Sprintf("%.2f MiB", mib(pod)), tini: fmt.Sprintf("%.2f MiB", mib(tini)),
-		met: mib(pod) <= 2.5,
+		goal:    "hook round trip ≤ 10 ms (median of the raw `nsenter … podinit hook prestop`; net of nsenter shown too)",
+		podinit: fmt.Sprintf("%.2f ms (net %.2f ms)", h.hook.median(), h.net.median()),
+		met:     h.hook.median() <= 10,
 	}}
+}
+
+// termTargets: a lost SIGTERM leaves the medians without their worst case,
+// so a loss fails the target whatever the medians say.
+func termTargets(r *results) []target {
+	vs := r.termVariants
+	a := r.term[vs[0].name].micros.median()
+	met := true
+	cells := []string{fmt.Sprintf("(a) %.1f µs", a)}
+	lost := 0
+	var clean []string
+	for i, v := range vs {
+		t := r.term[v.name]
+		lost += t.lost
+		clean = append(clean, fmt.Sprintf("%d", t.clean))
+		if i == 0 {
+			continue
+		}
+		d := t.micros.median() - a
+		met = met && math.Abs(d) <= 1000
+		cells = append(cells, fmt.Sprintf("(%c) %+.1f µs", 'a'+i, d))
+	}
+	// The target is on the latency; whether podinit then exits cleanly is
+	// shown beside it, since a hang there is news too.
+	return []target{{
+		goal: "SIGTERM p50 with a plan but no prestop steps (b) and with prestop `sleep 0s` (c) within 1 ms of no lifecycle flags (a), none lost",
+		podinit: fmt.Sprintf("%s, %d lost; podinit exited 0 within %v of its app in %s of %d",
+			strings.Join(cells, ", "), lost, termExitWait, strings.Join(clean, ", "), r.term[vs[0].name].runs),
+		met: met && lost == 0,
+	}}
+}
+
+func plannedIdleTargets(r *results) []target {
+	p := r.idle[r.planned.name]
+	per := fmt.Sprintf("%d s", r.idleWindow)
+	return []target{
+		{
+			goal:    "idle with a plan: 0 CPU ticks per " + per + " (worst round)",
+			podinit: fmt.Sprintf("%.0f", p.ticks.max()), met: p.ticks.max() == 0,
+		},
+		{
+			goal:    "idle with a plan: 0 wakeups per " + per + " (worst round)",
+			podinit: fmt.Sprintf("%.0f", p.wakeups.max()), met: p.wakeups.max() == 0,
+		},
+		{
+			goal:    "idle RSS with a plan ≤ 3.5 MiB (worst round)",
+			podinit: fmt.Sprintf("%.0f KiB", p.rssKiB.max()), met: p.rssKiB.max() <= 3.5*1024,
+		},
+	}
 }
 
 func printMethod(w io.Writer, r *results) {
@@ -141,7 +224,45 @@ func printMethod(w io.Writer, r *results) {
 			"%d signals per init, round-robin, one in flight. No init: the same app signalled directly.", r.signals),
 		fmt.Sprintf("real-time burst: %d × signal 39 sent to the init with back-to-back kill(2), then the app's "+
 			"signalfd arrivals are counted until %v after the last send.", r.burstSize, burstWindow),
+		fmt.Sprintf("hook round trip: podinit without a plan runs `sleep 1000`; once its control socket listens "+
+			"(/proc/net/unix), `nsenter -t PID -p -m podinit hook prestop` and `nsenter -t PID -p -m /bin/true` run "+
+			"%d times each, alternating which goes first, wall time from start to exit; one unrecorded warm-up of each, "+
+			"and that first hook starts PID 1's empty prestop phase, which the recorded hooks join (each must exit 0). "+
+			"Net is the hook minus the same round's `true`.", len(r.hook.hook)),
+		fmt.Sprintf("SIGTERM to the app: the Go runtime keeps SIGTERM unblocked, so the app (ignoring SIGTERM) forks a "+
+			"reader that runs no Go code, has every signal blocked from its start and reads SIGTERM from a signalfd; "+
+			"podinit sends its stop signal to the app's process group, which holds both. A fresh podinit per sample: "+
+			"%s; %d samples each, round-robin in an order rotating each round. Before the signal, `nsenter … podinit "+
+			"hook poststart` waits until poststart is over; latency is CLOCK_MONOTONIC from the bench's kill(2) of "+
+			"SIGTERM on podinit to the reader's read (%v without one counts as lost). Then the bench closes the app's "+
+			"standard input, the app ends the reader and exits 0, and podinit must exit 0 within %v or is killed; "+
+			"when podinit, PID 1, exits, the kernel ends whatever else is left in its namespace.",
+			termFlags(r.termVariants), r.term[r.termVariants[0].name].runs, termWait, termExitWait),
+		fmt.Sprintf("idle with a plan: as idle above, in the same rounds, for `podinit %s`.",
+			shellWords(r.planned.argv("sleep", "1000")[1:])),
 	} {
 		fmt.Fprintf(w, "- %s\n", line)
 	}
+}
+
+// termFlags lists the SIGTERM variants with their flags.
+func termFlags(variants []initUnderTest) string {
+	var parts []string
+	for _, v := range variants {
+		parts = append(parts, fmt.Sprintf("%s `podinit %s`", v.name, shellWords(v.flags)))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// shellWords joins args as a shell would need them typed: quoted when they
+// hold a space.
+func shellWords(args []string) string {
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		if strings.ContainsAny(a, " \t") {
+			a = "'" + a + "'"
+		}
+		quoted[i] = a
+	}
+	return strings.Join(quoted, " ")
 }
