@@ -277,8 +277,9 @@ func (l *loop) run() (int, error) {
 	for !l.finished || !l.close() {
 		recs, err := l.in.read()
 		if err != nil {
-			// The pipe is podinit's own; this cannot happen short of memory
-			// corruption. Reap what we can rather than spin.
+			// The pipe is podinit's own and never closed, so read cannot fail
+			// short of memory corruption; should it, podinit keeps reaping
+			// each time round rather than lose the app's exit status.
 			l.cfg.Events(Event{Kind: Received, Err: err})
 			recs = []record{{Signo: unix.SIGCHLD}}
 		}

@@ -53,7 +53,7 @@ func TestBadInputExits2WithOneLine(t *testing.T) {
 		{"unterminated quote", []string{"--prestop", "exec sh -c 'echo"}, nil, "unterminated"},
 		{"bad log format", []string{"--log-format", "xml"}, nil, `"xml"`},
 		{"missing plan file", []string{"--plan", "/no/such/plan"}, nil, "/no/such/plan"},
-		{"env bad step", nil, []string{"PODINIT_PRESTOP=sleep 1s;slep 2s"}, `"slep"`},
+		{"env bad step", nil, []string{"PODINIT_PRESTOP=sleep 1s;slep 2s"}, `PODINIT_PRESTOP: step "slep 2s"`},
 		{"env bad plan", nil, []string{"PODINIT_PLAN=/no/such/plan"}, "/no/such/plan"},
 	}
 	for _, c := range cases {

@@ -129,6 +129,14 @@ func setFromEnv(fs *pflag.FlagSet, env environ) error {
 		switch {
 		case f.Value.Type() == "stringArray":
 			values = hooks.SplitSteps(v) // steps: separated by ; or newlines
+			// Check them here, so that a bad one is blamed on the variable
+			// it came from rather than on the flag.
+			for _, step := range values {
+				if _, e := hooks.ParseStep(step); e != nil {
+					err = fmt.Errorf("%s: %w", name, e)
+					return
+				}
+			}
 		case repeatable(f):
 			values = strings.Split(v, ",")
 		}
