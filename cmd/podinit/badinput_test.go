@@ -105,7 +105,8 @@ func TestBadHookAndPlanInput(t *testing.T) {
 		{[]string{"hook", "prestop", "--pid", "-3"}, "-3"},
 		{[]string{"hook", "prestop", "--log-format", "yaml"}, `"yaml"`},
 		{[]string{"plan", "--prestop", "sleep x"}, `"x"`},
-		{[]string{"plan", "extra"}, `"extra"`},
+		{[]string{"plan", "--prestop", "sleep 1s", "--", ""}, `command ""`},
+		{[]string{"hook", "--check", "prestop", "signal TREM"}, `"TREM"`},
 	}
 	for _, c := range cases {
 		code, _, stderr := runToEnd(t, options{}, c.args...)
@@ -123,6 +124,26 @@ func TestPlanStrictFailsOnWarnings(t *testing.T) {
 	code, out, _ = runToEnd(t, options{}, "plan", "--strict", "--prestop", "http PUT http://r/ --timeout 2s", "--prestop", "sleep 10s")
 	if code != 0 || !strings.Contains(out, "prestop (budget 20s): worst case 12s") {
 		t.Fatalf("exit %d, output %q", code, out)
+	}
+}
+
+// podinit plan takes an image's ENTRYPOINT and CMD as they are, so a CI job
+// can check them with the parser that will run them.
+func TestPlanTakesTheWholeCommandLine(t *testing.T) {
+	code, out, stderr := runToEnd(t, options{}, "plan", "--strict", "--rewrite", "TERM:QUIT",
+		"--prestop", "exec --timeout 5s nginx -s quit", "--", "nginx", "-g", "daemon off;")
+	if code != 0 || !strings.Contains(out, "  1. exec --timeout 5s nginx -s quit") || !strings.Contains(out, "app: nginx -g 'daemon off;'\n") {
+		t.Fatalf("exit %d, output %q, stderr %q", code, out, stderr)
+	}
+}
+
+// hook --check parses a hook's command line and shows its steps without
+// running them or reaching PID 1, which a manifest check can do anywhere.
+func TestHookCheckRunsNothing(t *testing.T) {
+	code, out, stderr := runToEnd(t, options{}, "hook", "--check", "prestop", "--pidof", "java", "signal TERM", "wait-exit --timeout 20s")
+	if code != 0 || !strings.Contains(out, "1. signal TERM") || !strings.Contains(out, "2. wait-exit --timeout 20s") ||
+		!strings.Contains(out, "aimed at the process named java") {
+		t.Fatalf("exit %d, output %q, stderr %q", code, out, stderr)
 	}
 }
 

@@ -39,6 +39,7 @@ func runHook(args []string, env environ) int {
 	grace := durationValue(30 * time.Second)
 	fs.Var(&grace, "grace-period", "the pod's terminationGracePeriodSeconds, which bounds prestop")
 	format := fs.String("log-format", "text", "progress lines as text or json")
+	check := fs.Bool("check", false, "check the flags and steps, print what the hook would do, and exit without running it")
 	help := fs.BoolP("help", "h", false, "print this help")
 	usageError := func(err error) int {
 		fmt.Fprintf(stderr, "podinit hook: %v (see podinit hook --help)\n", err)
@@ -77,6 +78,10 @@ func runHook(args []string, env environ) int {
 	if *pid < 0 {
 		return usageError(fmt.Errorf("--pid %d: expected a process id", *pid))
 	}
+	if *check {
+		fmt.Fprint(stdout, describeHook(phase, plan.Steps[phase], *pid, *pidof))
+		return 0
+	}
 
 	err = hooks.Join(phase, stdout)
 	if !errors.Is(err, hooks.ErrNoPodinit) {
@@ -97,6 +102,23 @@ func runHook(args []string, env environ) int {
 	runner := &hooks.Runner{Target: target, Starter: hooks.PlainStarter{}, Format: logFormat, Emit: pid1Log()}
 	err = runner.RunPhase(context.Background(), phase, plan.Steps[phase], plan.Budget(phase), time.Now())
 	return hookResult(phase, err)
+}
+
+func describeHook(phase hooks.Phase, steps []hooks.Step, pid int, pidof string) string {
+	target := "PID 1"
+	switch {
+	case pidof != "":
+		target = "the process named " + pidof
+	case pid != 0:
+		target = "pid " + strconv.Itoa(pid)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "podinit hook %s: joins PID 1's %s phase when PID 1 is podinit; otherwise runs %d step(s) itself, aimed at %s\n",
+		phase, phase, len(steps), target)
+	for i, s := range steps {
+		fmt.Fprintf(&b, "  %d. %s\n", i+1, s.Redacted())
+	}
+	return b.String()
 }
 
 func hookResult(phase hooks.Phase, err error) int {

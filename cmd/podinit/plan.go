@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -8,10 +9,12 @@ import (
 	"github.com/podinit/podinit/hooks"
 )
 
-// runPlan is `podinit plan`: it reads the same flags and PODINIT_* variables
-// as a run, prints the plan with each step's worst case, and warns when the
-// worst case of prestop and the app's stop exceeds the grace period. With
-// --strict a warning is an error (exit 1), for CI checks of an image.
+// runPlan is `podinit plan`: it reads the same command line and PODINIT_*
+// variables as a run, so an image's ENTRYPOINT and CMD can be checked as they
+// are, prints the plan with each step's worst case and the app it would
+// start, and warns when the worst case of prestop and the app's stop exceeds
+// the grace period. With --strict a warning is an error (exit 1), for CI
+// checks of an image.
 func runPlan(args []string, env environ) int {
 	fs, f := newPodinitFlags()
 	strict := fs.Bool("strict", false, "exit 1 when the plan draws a warning")
@@ -19,15 +22,14 @@ func runPlan(args []string, env environ) int {
 		fmt.Fprintf(stderr, "podinit plan: %v (see podinit --help)\n", err)
 		return 2
 	}
-	fs.SetInterspersed(true)
 	if err := fs.Parse(args); err != nil {
 		return usageError(flagError(err))
 	}
 	if err := setFromEnv(fs, env); err != nil {
 		return usageError(err)
 	}
-	if fs.NArg() > 0 {
-		return usageError(fmt.Errorf("unexpected argument %q: podinit plan takes flags only", fs.Arg(0)))
+	if fs.NArg() > 0 && fs.Arg(0) == "" {
+		return usageError(errors.New(`command "": expected the name or path of a program`))
 	}
 	if _, err := hooks.ParseFormat(f.lifecycle.logFormat); err != nil {
 		return usageError(fmt.Errorf("--log-format: %w", err))
@@ -38,6 +40,9 @@ func runPlan(args []string, env environ) int {
 		return usageError(err)
 	}
 	fmt.Fprint(stdout, describePlan(plan))
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stdout, "app: %s\n", shellWords(fs.Args()))
+	}
 	warnings := planWarnings(plan)
 	for _, w := range warnings {
 		fmt.Fprintf(stdout, "warning: %s\n", w)
@@ -115,4 +120,22 @@ func planWarnings(p *hooks.Plan) []string {
 		}
 	}
 	return out
+}
+
+// shellWords shows a command line with each argument that a shell would split
+// or expand in single quotes.
+func shellWords(argv []string) string {
+	quoted := make([]string, len(argv))
+	for i, a := range argv {
+		if a != "" && strings.IndexFunc(a, func(r rune) bool { return !isPlainShellRune(r) }) < 0 {
+			quoted[i] = a
+			continue
+		}
+		quoted[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return strings.Join(quoted, " ")
+}
+
+func isPlainShellRune(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=@%+,", r)
 }

@@ -29,7 +29,7 @@ func init() {
 		{"version", "podinit version", func([]string, environ) int { fmt.Fprintln(stdout, versionLine()); return 0 }},
 		{"help", "podinit help", func([]string, environ) int { fmt.Fprint(stdout, podinitHelp); return 0 }},
 		{"hook", "podinit hook poststart|prestop [flags] [STEP...]", runHook},
-		{"plan", "podinit plan [flags]", runPlan},
+		{"plan", "podinit plan [flags] [--] [CMD [ARGS...]]", runPlan},
 	}
 }
 
@@ -39,7 +39,8 @@ every zombie, stops it in order, and exits with its exit code.
 Usage:
   podinit [flags] [--] CMD [ARGS...]   supervise CMD
   podinit hook poststart|prestop       kubelet's exec hook: start or join PID 1's phase
-  podinit plan [--strict] [flags]      print the plan and each step's worst case
+  podinit plan [--strict] [flags] [--] [CMD...]
+                                       print the plan and each step's worst case
   podinit version                      print version, commit and Go version
   podinit help                         print this help
 
