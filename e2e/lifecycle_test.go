@@ -1,0 +1,177 @@
+package e2e
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// lifecyclePlan is the plan of the SPEC's example: wait until the app
+// answers, register it, and before it stops deregister it and give the
+// proxies a moment, against a registry that wants credentials.
+func lifecyclePlan(reg *registry, port string) []string {
+	status := reg.withCredentials() + "/eureka/apps/E2E/${HOSTNAME}/status?value="
+	return []string{
+		"--poststart", "wait-http http://127.0.0.1:" + port + "/health --timeout 30s",
+		"--poststart", "http PUT " + status + "UP",
+		"--prestop", "http PUT " + status + "OUT_OF_SERVICE --timeout 5s",
+		"--prestop", "sleep 1s",
+	}
+}
+
+// docker stop sends SIGTERM to PID 1 and SIGKILL after -t seconds: podinit
+// runs prestop first, so the registry hears of the stop before the app does.
+func TestDockerStopRunsPrestopBeforeTheAppGetsTERM(t *testing.T) {
+	t.Parallel()
+	reg := newRegistry(t, "e2e", "s3cret")
+	port := freePort(t)
+	args := append([]string{"--hostname", "e2e-docker", image, "/podinit"}, lifecyclePlan(reg, port)...)
+	c := startContainer(t, append(args, "--", "/app", "serve", port, "0", reg.withCredentials()+"/app")...)
+	reg.waitFor(t, "PUT /eureka/apps/E2E/e2e-docker/status?value=UP")
+
+	podmanMust(t, "stop", "-t", "15", c.name)
+	if code := c.wait(deadline); code != 0 {
+		t.Fatalf("exit code %d, want the app's 0; log:\n%s", code, c.logs())
+	}
+	want := []string{
+		"PUT /eureka/apps/E2E/e2e-docker/status?value=UP",
+		"PUT /eureka/apps/E2E/e2e-docker/status?value=OUT_OF_SERVICE",
+		"GET /app?signal=SIGTERM",
+	}
+	if got := reg.seen(); !slices.Equal(got, want) {
+		t.Fatalf("the registry saw %q, want %q", got, want)
+	}
+	logs := c.logs()
+	inOrder(t, "podman logs", logs,
+		"podinit poststart 1/2 wait-http http://127.0.0.1:"+port+"/health", "podinit poststart 1/2 ok",
+		"podinit poststart 2/2 http PUT http://e2e:xxxxx@127.0.0.1:", "podinit poststart 2/2 ok",
+		"podinit prestop 1/2 http PUT http://e2e:xxxxx@127.0.0.1:", "/status?value=OUT_OF_SERVICE", "podinit prestop 1/2 ok",
+		"podinit prestop 2/2 sleep 1s", "podinit prestop 2/2 ok",
+		"app: got SIGTERM",
+		"exited with code 0",
+	)
+	if strings.Contains(logs, "s3cret") {
+		t.Fatalf("the registry's password is in the log:\n%s", logs)
+	}
+}
+
+// Kubernetes runs `podinit hook poststart` right after the container
+// starts, and on delete `podinit hook prestop`, then SIGTERM: the hooks join
+// PID 1's runs, so each phase runs once and the app exits by itself.
+func TestKubeletHooksJoinPID1sPhases(t *testing.T) {
+	t.Parallel()
+	reg := newRegistry(t, "e2e", "s3cret")
+	port := freePort(t)
+	args := append([]string{"--hostname", "e2e-kubelet", image, "/podinit"}, lifecyclePlan(reg, port)...)
+	c := startContainer(t, append(args, "--", "/app", "serve", port, "0", reg.withCredentials()+"/app")...)
+
+	poststart := c.exec(deadline, "/podinit", "hook", "poststart")
+	if poststart.Code != 0 || !strings.Contains(poststart.Stdout, "poststart 2/2 ok") {
+		t.Fatalf("hook poststart: %s; want exit 0 after the phase's last step", poststart)
+	}
+	reg.waitFor(t, "PUT /eureka/apps/E2E/e2e-kubelet/status?value=UP")
+
+	hook, code, killed := c.kubeletDelete(10 * time.Second)
+	if hook.Code != 0 || !strings.Contains(hook.Stdout, "prestop 2/2 ok") {
+		t.Fatalf("hook prestop: %s; want exit 0 after the phase's last step", hook)
+	}
+	if killed || code != 0 {
+		t.Fatalf("exit code %d, SIGKILL needed: %v; want the app's 0 after SIGTERM\n%s", code, killed, c.logs())
+	}
+	want := []string{
+		"PUT /eureka/apps/E2E/e2e-kubelet/status?value=UP",
+		"PUT /eureka/apps/E2E/e2e-kubelet/status?value=OUT_OF_SERVICE",
+		"GET /app?signal=SIGTERM",
+	}
+	if got := reg.seen(); !slices.Equal(got, want) {
+		t.Fatalf("the registry saw %q, want %q: each phase once, the signal last", got, want)
+	}
+	logs := c.logs()
+	if n := strings.Count(logs, "podinit prestop 1/2 http PUT"); n != 1 {
+		t.Fatalf("prestop's first step started %d times, want once:\n%s", n, logs)
+	}
+	inOrder(t, "podman logs", logs, "podinit prestop 2/2 ok", "app: got SIGTERM", "exited with code 0")
+}
+
+// A preStop hook that outlasts the grace period: kubelet stops waiting,
+// sends SIGTERM, and podinit cuts the phase short and stops the app before
+// kubelet's SIGKILL.
+func TestKubeletTERMCutsAHangingPrestopShort(t *testing.T) {
+	t.Parallel()
+	port := freePort(t)
+	c := startContainer(t, image, "/podinit", "--prestop", "sleep 60s", "--", "/app", "serve", port)
+	c.waitLog("app: serving on")
+
+	hook, code, killed := c.kubeletDelete(3 * time.Second)
+	if hook.Code == 0 {
+		t.Fatalf("hook prestop: %s; kubelet should have stopped waiting for it", hook)
+	}
+	if killed || code != 0 {
+		t.Fatalf("exit code %d, SIGKILL needed: %v; want the app's 0 after SIGTERM\n%s", code, killed, c.logs())
+	}
+	inOrder(t, "podman logs", c.logs(), "podinit prestop 1/1 sleep 60s", "cut short", "app: got SIGTERM", "exited with code 0")
+}
+
+// A container whose PID 1 is not podinit: the hook runs its own steps and
+// writes its progress into the container's log, where kubectl logs finds it.
+func TestHookInAnImageWhosePID1IsNotPodinit(t *testing.T) {
+	t.Parallel()
+	port := freePort(t)
+	c := startContainer(t, image, "/app", "serve", port)
+	c.waitLog("app: serving on")
+
+	hook := c.exec(deadline, "/podinit", "hook", "prestop", "exec echo deregistered", "sleep 200ms")
+	if hook.Code != 0 {
+		t.Fatalf("hook prestop: %s; want exit 0", hook)
+	}
+	podmanMust(t, "kill", "-s", "TERM", c.name)
+	if code := c.wait(deadline); code != 0 {
+		t.Fatalf("exit code %d, want the app's 0", code)
+	}
+	inOrder(t, "podman logs", c.logs(),
+		"app: serving on",
+		"podinit prestop 1/2 exec echo deregistered", "prestop 1/2 | deregistered", "podinit prestop 1/2 ok",
+		"podinit prestop 2/2 sleep 200ms", "podinit prestop 2/2 ok",
+		"app: got SIGTERM",
+	)
+}
+
+// With a read-only root and an unprivileged user, hooks still reach PID 1
+// (the control socket needs no file), and the termination message is
+// written to kubelet's bind-mounted file.
+func TestReadOnlyRootAndUnprivilegedUser(t *testing.T) {
+	t.Parallel()
+	port := freePort(t)
+	logPath, mount := terminationLog(t)
+	c := startContainer(t, "--read-only", "--user", "1000:1000", "-v", mount, image, "/podinit",
+		"--poststart", "wait-tcp 127.0.0.1:"+port+" --timeout 30s",
+		"--prestop", "exec echo draining",
+		"--", "/app", "serve", port, "3")
+
+	if r := c.exec(deadline, "/podinit", "hook", "poststart"); r.Code != 0 {
+		t.Fatalf("hook poststart: %s; want exit 0", r)
+	}
+	hook, code, killed := c.kubeletDelete(10 * time.Second)
+	if hook.Code != 0 || !strings.Contains(hook.Stdout, "prestop 1/1 ok") {
+		t.Fatalf("hook prestop: %s; want exit 0 after the phase's step", hook)
+	}
+	if killed || code != 3 {
+		t.Fatalf("exit code %d, SIGKILL needed: %v; want the app's 3\n%s", code, killed, c.logs())
+	}
+	if id := c.exitedUser(); id != "1000:1000" {
+		t.Fatalf("the container ran as %q", id)
+	}
+	msg := readFile(t, logPath)
+	for _, want := range []string{"app exited with code 3", "prestop: ok"} {
+		if !strings.Contains(msg, want) {
+			t.Fatalf("termination message %q lacks %q", msg, want)
+		}
+	}
+}
+
+// exitedUser is the user the container was configured to run as.
+func (c *container) exitedUser() string {
+	c.t.Helper()
+	return strings.TrimSpace(podmanMust(c.t, "inspect", "-f", "{{.Config.User}}", c.name))
+}

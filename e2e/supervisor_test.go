@@ -1,0 +1,98 @@
+package e2e
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// The container's exit code, as docker and kubelet read it from the
+// runtime, is the app's: its code, or 128+N when signal N killed it.
+func TestExitCodesThroughTheRuntime(t *testing.T) {
+	t.Parallel()
+	needPodman(t)
+	cases := []struct {
+		script string
+		code   int
+		line   string
+	}{
+		{"exit 0", 0, "exited with code 0"},
+		{"exit 3", 3, "exited with code 3"},
+		{"kill -KILL $$", 137, "killed by SIGKILL: exit code 137"},
+	}
+	for _, tc := range cases {
+		logPath, mount := terminationLog(t)
+		ctx, cancel := context.WithTimeout(context.Background(), deadline)
+		r := podmanRun(t, ctx, "run", "--rm", "-v", mount, image, "/podinit", "--", "sh", "-c", tc.script)
+		cancel()
+		if r.Code != tc.code || !strings.Contains(r.Stdout, tc.line) {
+			t.Errorf("sh -c %q: %s; want exit %d and %q in the log", tc.script, r, tc.code, tc.line)
+		}
+		if msg := readFile(t, logPath); !strings.HasPrefix(msg, "app ") || !strings.Contains(msg, "code "+strconv.Itoa(tc.code)) {
+			t.Errorf("sh -c %q: termination message %q", tc.script, msg)
+		}
+	}
+}
+
+// Processes the app leaves behind are re-parented to PID 1. Without an
+// init they stay zombies in the container; with podinit `ps` shows none.
+func TestNoZombieInsideTheContainer(t *testing.T) {
+	t.Parallel()
+	zombies := func(c *container) []string {
+		c.waitLog("app: left 6 orphans behind")
+		// The orphans sleep 0.1s; give them time to end, and PID 1 to reap.
+		c.exec(deadline, "sleep", "1")
+		r := c.exec(deadline, "ps", "-o", "pid,ppid,stat,comm")
+		if r.Code != 0 {
+			c.t.Fatalf("ps: %s", r)
+		}
+		var found []string
+		for _, line := range strings.Split(r.Stdout, "\n") {
+			if f := strings.Fields(line); len(f) >= 3 && strings.HasPrefix(f[2], "Z") {
+				found = append(found, line)
+			}
+		}
+		return found
+	}
+
+	// The control: with the app as PID 1, the check does see zombies.
+	bare := startContainer(t, image, "/app", "orphans")
+	if z := zombies(bare); len(z) == 0 {
+		t.Fatalf("with the app as PID 1, ps showed no zombie, so this test could not see one:\n%s",
+			bare.exec(deadline, "ps", "-o", "pid,ppid,stat,comm").Stdout)
+	}
+	c := startContainer(t, image, "/podinit", "--", "/app", "orphans")
+	if z := zombies(c); len(z) > 0 {
+		t.Fatalf("zombies inside the container with podinit as PID 1:\n%s", strings.Join(z, "\n"))
+	}
+	podmanMust(t, "stop", "-t", "10", c.name)
+	if code := c.wait(deadline); code != 0 {
+		t.Fatalf("exit code %d, want the app's 0", code)
+	}
+}
+
+// The kernel's OOM killer kills the app under the container's memory limit:
+// the exit code is 137, and the termination message says it was the OOM
+// killer, which kubectl describe pod shows.
+func TestOOMKillIsRecorded(t *testing.T) {
+	t.Parallel()
+	needPodman(t)
+	logPath, mount := terminationLog(t)
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	r := podmanRun(t, ctx, "run", "--rm", "--memory", "64m", "--memory-swap", "64m", "-v", mount,
+		image, "/podinit", "--", "/app", "hog")
+	if r.Code != 137 && strings.Contains(r.Stderr, "memory") {
+		t.Skipf("this machine's cgroup setup does not allow a memory limit, so the OOM killer cannot be provoked here: %s", r)
+	}
+	if r.Code != 137 || !strings.Contains(r.Stdout, "killed by SIGKILL: exit code 137") {
+		t.Fatalf("%s; want exit 137 after the OOM killer's SIGKILL", r)
+	}
+	msg := readFile(t, logPath)
+	for _, want := range []string{"app killed by SIGKILL (exit code 137)", "OOM killer: killed 1 process(es) in this container"} {
+		if !strings.Contains(msg, want) {
+			t.Fatalf("termination message %q lacks %q", msg, want)
+		}
+	}
+}
