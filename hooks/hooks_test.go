@@ -88,6 +88,9 @@ func TestParseStep(t *testing.T) {
 		{"wait-drain 8080", "wait-drain", []string{"8080"}, nil},
 		{"signal TERM", "signal", []string{"TERM"}, nil},
 		{"signal ${STOPSIG}", "signal", []string{"${STOPSIG}"}, nil},
+		{"wait-http http://127.0.0.1:${PORT}/health", "wait-http", []string{"http://127.0.0.1:${PORT}/health"}, nil},
+		{"http PUT ${REGISTRY}/eureka/apps/${APP}", "http", []string{"${REGISTRY}/eureka/apps/${APP}"}, nil},
+		{"http PUT http://${USER}:${PASSWORD}@${HOST}:${PORT}/", "http", []string{"http://${USER}:${PASSWORD}@${HOST}:${PORT}/"}, nil},
 		{"wait-exit", "wait-exit", nil, nil},
 	}
 	for _, c := range cases {
@@ -137,6 +140,8 @@ func TestParseStepRejects(t *testing.T) {
 		"sleep 1s --data x":                   "belong to http steps",
 		"exec echo 'open":                     "unterminated",
 		"http GET http://x/${BAD-NAME}":       "BAD-NAME",
+		"wait-http ftp://${HOST}/":            `"ftp://${HOST}/"`,
+		"wait-http registry:${PORT}/health":   `"registry:${PORT}/health"`,
 	}
 	for in, mention := range cases {
 		_, err := ParseStep(in)

@@ -130,7 +130,7 @@ func (s *Step) parseArgs(words []string) error {
 }
 
 // check validates the step's arguments with lookup expanding ${VAR}: at parse
-// time every variable stands for "x", at run time for its value.
+// time every variable stands for a placeholder, at run time for its value.
 func (s *Step) check(lookup func(string) (string, bool)) error {
 	args := make([]string, len(s.Args))
 	variable := make([]bool, len(s.Args))
@@ -154,8 +154,12 @@ func (s *Step) check(lookup func(string) (string, bool)) error {
 			return fmt.Errorf("no command")
 		}
 	case "http", "wait-http":
-		if _, err := parseURL(args[0]); err != nil {
-			return err
+		// "${REGISTRY}/eureka/apps": the variable holds the scheme and the
+		// host, so the URL can be checked only when the step runs.
+		if !strings.HasPrefix(s.Args[0], "${") {
+			if _, err := url.Parse(args[0]); err != nil || !isHTTPURL(args[0]) {
+				return urlError(s.Args[0])
+			}
 		}
 		if !validMethod(s.Method) {
 			return fmt.Errorf("method %q: expected a word such as GET, PUT, POST or DELETE", s.Method)
@@ -218,11 +222,19 @@ func parsePort(v string) (int, error) {
 }
 
 func parseURL(v string) (*url.URL, error) {
-	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("URL %q: expected an http:// or https:// URL such as http://registry:8761/path", redactURL(v))
+	if !isHTTPURL(v) {
+		return nil, urlError(v)
 	}
-	return u, nil
+	return url.Parse(v)
+}
+
+func isHTTPURL(v string) bool {
+	u, err := url.Parse(v)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+func urlError(v string) error {
+	return fmt.Errorf("URL %q: expected an http:// or https:// URL such as http://registry:8761/path", redactURL(v))
 }
 
 // redactURL hides the password of a URL ("http://user:pass@host/") as

@@ -131,7 +131,9 @@ func validVarName(name string) bool {
 	return true
 }
 
-// placeholder stands for every variable when a step is checked before it runs.
-func placeholder(string) (string, bool) { return "x", true }
+// placeholder stands for every variable when a step is checked before it
+// runs. "1" fits wherever a variable may stand: a host, a port, a user, a
+// path segment.
+func placeholder(string) (string, bool) { return "1", true }
 
 func environment(name string) (string, bool) { return os.LookupEnv(name) }
