@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -106,6 +107,7 @@ func (p *Podman) Must(ctx context.Context, args ...string) (string, error) {
 // copied from the host to its path in the image.
 type Image struct {
 	Files   map[string]string // path in the image -> file on the host
+	Trees   map[string]string // path in the image -> folder on the host, copied whole
 	Links   map[string]string // path in the image -> symlink target
 	Dirs    []string          // empty directories, world-writable with the sticky bit (/tmp)
 	Changes []string          // Dockerfile instructions, such as "ENV PATH=/bin"
@@ -151,17 +153,17 @@ func checkStatic(path string) error {
 
 // Import builds the image and stores it as name, replacing any earlier one.
 func (p *Podman) Import(ctx context.Context, name string, img Image) error {
-	var archive bytes.Buffer
-	if err := img.write(&archive); err != nil {
-		return err
-	}
 	args := []string{"import", "--quiet"}
 	for _, c := range img.Changes {
 		args = append(args, "--change", c)
 	}
 	cmd := p.Command(ctx, append(args, "-", name)...)
-	cmd.Stdin = &archive
-	if out, err := cmd.CombinedOutput(); err != nil {
+	archive, w := io.Pipe()
+	cmd.Stdin = archive
+	go func() { w.CloseWithError(img.write(w)) }()
+	out, err := cmd.CombinedOutput()
+	archive.Close()
+	if err != nil {
 		return fmt.Errorf("podman import %s: %v: %s", name, err, out)
 	}
 	return nil
@@ -199,6 +201,25 @@ func (img Image) write(w io.Writer) error {
 			return err
 		}
 		if err := writeFile(tw, path, src); err != nil {
+			return err
+		}
+	}
+	for root, src := range img.Trees {
+		err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || !d.Type().IsRegular() {
+				return err
+			}
+			rel, err := filepath.Rel(src, path)
+			if err != nil {
+				return err
+			}
+			dest := filepath.Join(root, rel)
+			if err := mkdirs(dest); err != nil {
+				return err
+			}
+			return writeFile(tw, dest, path)
+		})
+		if err != nil {
 			return err
 		}
 	}
