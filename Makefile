@@ -5,7 +5,7 @@ COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build demo test race lint bench clean
+.PHONY: build demo demo-container test e2e race lint bench clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/podinit ./cmd/podinit
@@ -13,15 +13,25 @@ build:
 demo: build
 	$(GO) run ./demo
 
+# The same story in a real podman container, stopped by podman stop.
+demo-container:
+	$(GO) run ./demo/container
+
 lint:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 
 test: build lint
-	$(GO) test -race -count=1 -timeout 10m ./...
+	$(GO) test -race -count=1 -timeout 10m $$($(GO) list ./... | grep -v /e2e)
+	$(MAKE) e2e
 	$(GO) test -run '^$$' -fuzz FuzzParseStep -fuzztime 10s ./hooks
 	$(GO) test -run '^$$' -fuzz FuzzReadPlanFile -fuzztime 10s ./hooks
+
+# podinit in real containers (root, podman, runc and busybox-static); -v so
+# the log says which of them ran and how long each took.
+e2e:
+	$(GO) test -count=1 -timeout 10m -v ./e2e/...
 
 # The black-box tests again, with podinit itself built with the race detector.
 race:
