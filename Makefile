@@ -5,16 +5,20 @@ COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build demo demo-container test e2e race lint bench clean
+.PHONY: deps build demo demo-container test e2e race lint bench clean
+
+# Debian packages the demos and tests need, installed when missing.
+deps:
+	@scripts/install-deps
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/podinit ./cmd/podinit
 
-demo: build
+demo: deps build
 	$(GO) run ./demo
 
 # The same story in a real podman container, stopped by podman stop.
-demo-container:
+demo-container: deps
 	$(GO) run ./demo/container
 
 lint:
@@ -22,7 +26,7 @@ lint:
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 
-test: build lint
+test: deps build lint
 	$(GO) test -race -count=1 -timeout 10m $$($(GO) list ./... | grep -v /e2e)
 	$(MAKE) e2e
 	$(GO) test -run '^$$' -fuzz FuzzParseStep -fuzztime 10s ./hooks
@@ -30,7 +34,7 @@ test: build lint
 
 # podinit in real containers (root, podman, runc and busybox-static); -v so
 # the log says which of them ran and how long each took.
-e2e:
+e2e: deps
 	$(GO) test -count=1 -timeout 10m -v ./e2e/...
 
 # The black-box tests again, with podinit itself built with the race detector.
