@@ -28,7 +28,7 @@ import (
 const deadline = 60 * time.Second
 
 const (
-	image     = "localhost/podinit-e2e:test"      // busybox, /podinit and /app
+	image     = "localhost/podinit-e2e:test"      // busybox, /podinit (also as /sbin/tini) and /app
 	baseImage = "localhost/podinit-e2e-base:test" // busybox and /app: an image podinit is not in yet
 )
 
@@ -76,6 +76,7 @@ func setup(dir string) error {
 		return err
 	}
 	img.Files["podinit"] = filepath.Join(dir, "podinit")
+	img.Links["sbin/tini"] = "/podinit" // podinit takes tini's persona by this name
 	return pm.Import(ctx, image, img)
 }
 

@@ -175,3 +175,37 @@ func (c *container) exitedUser() string {
 	c.t.Helper()
 	return strings.TrimSpace(podmanMust(c.t, "inspect", "-f", "{{.Config.User}}", c.name))
 }
+
+// A failing postStart fails the container, as in Kubernetes: the hook exits
+// non-zero with its reason, which kubelet records as FailedPostStartHook,
+// and PID 1 stops the app and exits 1.
+func TestFailedPoststartFailsTheContainer(t *testing.T) {
+	t.Parallel()
+	port := freePort(t)
+	c := startContainer(t, image, "/podinit", "--poststart", "wait-tcp 127.0.0.1:1 --timeout 1s", "--", "/app", "serve", port)
+
+	hook := c.exec(deadline, "/podinit", "hook", "poststart")
+	if hook.Code == 0 || !strings.Contains(hook.Stderr, "podinit hook poststart:") {
+		t.Fatalf("hook poststart: %s; want a non-zero exit and its reason", hook)
+	}
+	if code := c.wait(deadline); code != 1 {
+		t.Fatalf("exit code %d, want 1 for a failed poststart\n%s", code, c.logs())
+	}
+	inOrder(t, "podman logs", c.logs(), "podinit poststart 1/1 wait-tcp 127.0.0.1:1", "app: got SIGTERM")
+}
+
+// An image whose ENTRYPOINT calls tini keeps it when podinit is installed
+// under tini's name, and gains the lifecycle through PODINIT_* variables.
+func TestTiniPersonaInAContainer(t *testing.T) {
+	t.Parallel()
+	port := freePort(t)
+	c := startContainer(t, "-e", "PODINIT_PRESTOP=exec echo deregistered; sleep 100ms", image,
+		"/sbin/tini", "-g", "--", "/app", "serve", port, "143")
+	c.waitLog("app: serving on")
+	podmanMust(t, "stop", "-t", "15", c.name)
+	if code := c.wait(deadline); code != 143 {
+		t.Fatalf("exit code %d, want the app's 143 as tini passes it on\n%s", code, c.logs())
+	}
+	inOrder(t, "podman logs", c.logs(), "podinit prestop 1/2 exec echo deregistered", "prestop 1/2 | deregistered",
+		"podinit prestop 2/2 ok", "app: got SIGTERM")
+}
