@@ -96,3 +96,24 @@ func TestOOMKillIsRecorded(t *testing.T) {
 		}
 	}
 }
+
+// docker stop's SIGTERM reaches nginx as SIGQUIT, its graceful stop, with
+// --rewrite TERM:QUIT; a signal sent with podman kill reaches the app as is.
+func TestSignalsFromTheRuntimeReachTheApp(t *testing.T) {
+	t.Parallel()
+	rewritten := startContainer(t, image, "/podinit", "--rewrite", "TERM:QUIT", "--", "/app", "serve", freePort(t))
+	rewritten.waitLog("app: serving on")
+	podmanMust(t, "stop", "-t", "15", rewritten.name)
+	if code := rewritten.wait(deadline); code != 0 {
+		t.Fatalf("exit code %d, want 0\n%s", code, rewritten.logs())
+	}
+	inOrder(t, "podman logs", rewritten.logs(), "app: got SIGQUIT", "exited with code 0")
+
+	killed := startContainer(t, image, "/podinit", "--", "/app", "serve", freePort(t), "5")
+	killed.waitLog("app: serving on")
+	podmanMust(t, "kill", "-s", "INT", killed.name)
+	if code := killed.wait(deadline); code != 5 {
+		t.Fatalf("exit code %d, want the app's 5\n%s", code, killed.logs())
+	}
+	inOrder(t, "podman logs", killed.logs(), "app: got SIGINT", "exited with code 5")
+}
