@@ -184,12 +184,24 @@ func (c *container) kubeletDelete(grace time.Duration) (hook podman.Result, exit
 	start := time.Now()
 	hook = c.exec(grace, "/podinit", "hook", "prestop")
 	left := max(grace-time.Since(start), 2*time.Second)
-	podmanMust(c.t, "kill", "-s", "TERM", c.name)
+	c.kill("TERM")
 	if exitCode = c.wait(left); exitCode >= 0 {
 		return hook, exitCode, false
 	}
-	podmanMust(c.t, "kill", "-s", "KILL", c.name)
+	c.kill("KILL")
 	return hook, c.wait(deadline), true
+}
+
+// kill sends sig to the container's PID 1, as the runtime does; a container
+// that has already exited is left as it is, as the CRI's StopContainer does.
+func (c *container) kill(sig string) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	r := podmanRun(c.t, ctx, "kill", "-s", sig, c.name)
+	if r.Code != 0 && strings.TrimSpace(podmanMust(c.t, "inspect", "-f", "{{.State.Running}}", c.name)) != "false" {
+		c.t.Fatalf("podman kill -s %s %s: %s", sig, c.name, r)
+	}
 }
 
 // inOrder fails unless every one of want appears in text, each after the

@@ -209,3 +209,26 @@ func TestTiniPersonaInAContainer(t *testing.T) {
 	inOrder(t, "podman logs", c.logs(), "podinit prestop 1/2 exec echo deregistered", "prestop 1/2 | deregistered",
 		"podinit prestop 2/2 ok", "app: got SIGTERM")
 }
+
+// The JVM's stop without a `kill; while ps` loop: kubelet's preStop hook
+// starts PID 1's prestop, which signals the app and waits for it. The app
+// exits during the phase, and the hook still gets the phase's result.
+func TestKubeletPrestopThatStopsTheApp(t *testing.T) {
+	t.Parallel()
+	port := freePort(t)
+	c := startContainer(t, image, "/podinit", "--remap-exit", "143",
+		"--prestop", "signal TERM", "--prestop", "wait-exit --timeout 10s",
+		"--", "/app", "serve", port, "143")
+	c.waitLog("app: serving on")
+
+	hook, code, killed := c.kubeletDelete(20 * time.Second)
+	if hook.Code != 0 || !strings.Contains(hook.Stdout, "prestop 2/2 ok") {
+		t.Fatalf("hook prestop: %s; want exit 0 after wait-exit saw the app go\n%s", hook, c.logs())
+	}
+	if killed || code != 0 {
+		t.Fatalf("exit code %d, SIGKILL needed: %v; want the app's 143 remapped to 0\n%s", code, killed, c.logs())
+	}
+	logs := c.logs()
+	inOrder(t, "podman logs", logs, "podinit prestop 1/2 signal TERM", "app: got SIGTERM", "exited with code 143")
+	inOrder(t, "podman logs", logs, "podinit prestop 2/2 wait-exit", "podinit prestop 2/2 ok", "podinit prestop ok")
+}

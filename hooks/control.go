@@ -9,7 +9,9 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -48,9 +50,16 @@ func Listen() (net.Listener, error) {
 	return ln, nil
 }
 
+// Server answers hook requests on the control socket.
+type Server struct {
+	mu        sync.Mutex
+	answering int           // hooks being answered
+	idle      chan struct{} // closed when answering drops to 0, for Drain
+}
+
 // Serve answers hook requests on ln until it is closed. trigger starts or
 // joins a phase for a hook; it lets PID 1 decide what a hook may start.
-func Serve(ln net.Listener, trigger func(Phase) (*Run, error)) {
+func (s *Server) Serve(ln net.Listener, trigger func(Phase) (*Run, error)) {
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
@@ -59,7 +68,43 @@ func Serve(ln net.Listener, trigger func(Phase) (*Run, error)) {
 			}
 			continue
 		}
-		go serveConn(conn.(*net.UnixConn), trigger)
+		s.mu.Lock()
+		s.answering++
+		s.mu.Unlock()
+		go func() {
+			defer s.answered()
+			serveConn(conn.(*net.UnixConn), trigger)
+		}()
+	}
+}
+
+func (s *Server) answered() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.answering--; s.answering == 0 && s.idle != nil {
+		close(s.idle)
+		s.idle = nil
+	}
+}
+
+// Drain waits, at most timeout, until every hook being answered has had its
+// answer. PID 1 calls it before it exits: its exit would otherwise cut the
+// answer off, and kubelet would record a hook whose phase succeeded as
+// failed. A hook still waiting for a phase that never ran is given up on.
+func (s *Server) Drain(timeout time.Duration) {
+	s.mu.Lock()
+	if s.answering == 0 {
+		s.mu.Unlock()
+		return
+	}
+	if s.idle == nil {
+		s.idle = make(chan struct{})
+	}
+	idle := s.idle
+	s.mu.Unlock()
+	select {
+	case <-idle:
+	case <-time.After(timeout):
 	}
 }
 
@@ -69,6 +114,11 @@ func serveConn(conn *net.UnixConn, trigger func(Phase) (*Run, error)) {
 	answer := func(result string) {
 		fmt.Fprintf(w, "R %s\n", result)
 		w.Flush()
+		// The hook closes its end when it exits, having reported the
+		// answer. Until then PID 1, which may be about to exit, holds on
+		// (see Drain): its exit would kill the hook first.
+		conn.SetReadDeadline(time.Now().Add(hookExitTimeout))
+		io.Copy(io.Discard, conn)
 	}
 	// Read the request before any refusal, so the caller's write cannot fail
 	// on a closed socket and hide the reason.
@@ -104,6 +154,9 @@ func serveConn(conn *net.UnixConn, trigger func(Phase) (*Run, error)) {
 	}
 	answer("ok")
 }
+
+// hookExitTimeout bounds the wait for a hook to exit after its answer.
+const hookExitTimeout = 2 * time.Second
 
 // checkPeer admits a peer of PID 1's own PID namespace and user (or root).
 func checkPeer(conn *net.UnixConn) error {
@@ -147,8 +200,8 @@ func Join(phase Phase, out io.Writer) error {
 		}
 		return fmt.Errorf("control socket: %w", err)
 	}
-	defer conn.Close()
 	if _, err := fmt.Fprintf(conn, "%s\n", phase); err != nil {
+		conn.Close()
 		return fmt.Errorf("control socket: %w", err)
 	}
 	sc := bufio.NewScanner(conn)
@@ -158,11 +211,16 @@ func Join(phase Phase, out io.Writer) error {
 		case "L":
 			fmt.Fprintln(out, text)
 		case "R":
+			// The connection stays open until this process exits. PID 1
+			// may be about to exit too (the app exited during prestop),
+			// and it waits for this end to close: its exit would kill
+			// this process before it could report the answer.
 			if text == "ok" {
 				return nil
 			}
 			return errors.New(text)
 		}
 	}
+	conn.Close()
 	return fmt.Errorf("control socket: PID 1 closed the connection before %s ended", phase)
 }

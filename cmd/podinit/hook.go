@@ -83,7 +83,7 @@ func runHook(args []string, env environ) int {
 		return 0
 	}
 
-	err = hooks.Join(phase, stdout)
+	err = joinPID1(phase)
 	if !errors.Is(err, hooks.ErrNoPodinit) {
 		if len(plan.Steps[phase]) > 0 {
 			fmt.Fprintf(stderr, "podinit hook: PID 1 is podinit and runs its own %s steps; the %d given here were not run\n", phase, len(plan.Steps[phase]))
@@ -119,6 +119,33 @@ func describeHook(phase hooks.Phase, steps []hooks.Step, pid int, pidof string) 
 		fmt.Fprintf(&b, "  %d. %s\n", i+1, s.Redacted())
 	}
 	return b.String()
+}
+
+// joinPID1 joins PID 1's run of phase. Kubelet runs the postStart hook as
+// soon as the container has started, when PID 1 may still be podinit on its
+// way to opening the control socket: if PID 1 runs this very program, the
+// hook waits for the socket rather than conclude that PID 1 is not podinit.
+func joinPID1(phase hooks.Phase) error {
+	err := hooks.Join(phase, stdout)
+	for start := time.Now(); errors.Is(err, hooks.ErrNoPodinit) && pid1IsThisProgram() && time.Since(start) < pid1StartTimeout; {
+		time.Sleep(20 * time.Millisecond)
+		err = hooks.Join(phase, stdout)
+	}
+	return err
+}
+
+// pid1StartTimeout bounds the wait for PID 1's control socket.
+const pid1StartTimeout = 5 * time.Second
+
+// pid1IsThisProgram tells whether PID 1 runs the same file as this process.
+// It cannot tell when PID 1's executable is hidden from this user.
+func pid1IsThisProgram() bool {
+	pid1, err := os.Stat("/proc/1/exe")
+	if err != nil {
+		return false
+	}
+	self, err := os.Stat("/proc/self/exe")
+	return err == nil && os.SameFile(pid1, self)
 }
 
 func hookResult(phase hooks.Phase, err error) int {

@@ -52,6 +52,7 @@ func buildPlan(lf *lifecycleFlags, grace, stopTimeout time.Duration) (*hooks.Pla
 // termination message.
 type lifecycle struct {
 	lc               *hooks.Lifecycle
+	hooks            hooks.Server
 	sup              *supervisor.Supervisor
 	log              *logger
 	terminationLog   string
@@ -95,7 +96,7 @@ func (l *lifecycle) serve() {
 		l.log.logf(levelDebug, "%v: `podinit hook` cannot reach this podinit", err)
 		return
 	}
-	go hooks.Serve(ln, l.trigger)
+	go l.hooks.Serve(ln, l.trigger)
 }
 
 // trigger is what a hook may do: join poststart, which PID 1 starts with the
@@ -170,16 +171,29 @@ func (l *lifecycle) prestop(ctx context.Context) time.Time {
 }
 
 // finish runs poststop once the app and its leftovers are gone, writes the
-// termination message and returns podinit's exit code.
+// termination message and returns podinit's exit code, once the hooks being
+// answered have had their answers.
 func (l *lifecycle) finish(code int, runErr error) int {
+	// A prestop that a hook started can still be running: the app exits
+	// during it after `signal TERM`, and `wait-exit` is yet to report. It
+	// ends within its budget, and the hook waits for its result.
+	if run, ok := l.lc.Started(hooks.Prestop); ok {
+		<-run.Done()
+	}
 	run, _ := l.lc.Start(hooks.Poststop, "podinit")
 	<-run.Done()
 	if failed, _ := l.poststartFailed.Load().(error); failed != nil && code == 0 {
 		code = 1
 	}
 	l.writeTerminationMessage(code, runErr)
+	l.hooks.Drain(hookAnswerTimeout)
 	return code
 }
+
+// hookAnswerTimeout bounds how long PID 1 waits, before it exits, for the
+// hooks it is answering; a hook waiting for a phase that never ran, or one
+// that stopped reading, does not hold the container up for longer.
+const hookAnswerTimeout = time.Second
 
 // writeTerminationMessage leaves a short reason where Kubernetes reads it,
 // when that file exists and can be written: podinit never creates it.
