@@ -34,10 +34,10 @@ func TestDockerfileExample(t *testing.T) {
 	proxy := moduleProxy(t)
 	gocache := strings.TrimSpace(goEnv(t, "GOCACHE"))
 
-	const example = "localhost/podinit-e2e-example:test"
+	example := "localhost/podinit-e2e-example:" + runID
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	build := podmanRun(t, ctx, "build", "--network", "host", "--file", "../Dockerfile.example",
+	build := podmanRun(t, ctx, "build", "--network", "host", "--file", "../Dockerfile.example", "--label", label+"="+runID,
 		"--build-arg", "GO_IMAGE="+goImage,
 		"--build-arg", "APP_IMAGE="+baseImage,
 		"--build-arg", "PODINIT_VERSION="+moduleVersion,
@@ -48,7 +48,6 @@ func TestDockerfileExample(t *testing.T) {
 	if build.Code != 0 {
 		t.Fatalf("podman build -f Dockerfile.example: %s", build)
 	}
-	t.Cleanup(func() { pm.Run(context.Background(), "rmi", "-f", example) })
 
 	version := podmanRun(t, ctx, "run", "--rm", "--entrypoint", "/podinit", example, "version")
 	if version.Code != 0 || !strings.HasPrefix(version.Stdout, "podinit "+moduleVersion+" ") {
@@ -96,27 +95,27 @@ func TestDockerfileExample(t *testing.T) {
 // toolchain, at the same GOROOT, so the host's build cache applies.
 func buildGoImage(t *testing.T) string {
 	t.Helper()
-	const name = "localhost/podinit-e2e-go:test"
+	name := "localhost/podinit-e2e-go:" + runID
 	goroot := strings.TrimSpace(goEnv(t, "GOROOT"))
 	img, err := podman.Busybox("mkdir", "rm")
 	if err != nil {
 		t.Fatal(err)
 	}
 	img.Trees = map[string]string{strings.TrimPrefix(goroot, "/"): goroot}
-	img.Dirs = append(img.Dirs, "root")
+	img.Dirs["root"] = 0o700
 	img.Changes = []string{
 		"ENV PATH=" + goroot + "/bin:/bin",
 		"ENV HOME=/root",
 		"ENV GOPROXY=file:///goproxy",
 		"ENV GOSUMDB=off",
 		"ENV GOTOOLCHAIN=local",
+		"LABEL " + label + "=" + runID,
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	if err := pm.Import(ctx, name, img); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { pm.Run(context.Background(), "rmi", "-f", name) })
 	return name
 }
 
@@ -142,8 +141,9 @@ func moduleProxy(t *testing.T) string {
 		}
 		from, to := filepath.Join(cache, escapePath(path), "@v"), filepath.Join(dir, escapePath(path), "@v")
 		for _, ext := range []string{".info", ".mod", ".zip"} {
-			// The cache holds what builds have needed: of some modules
-			// only go.mod, of those the module graph prunes nothing.
+			// The cache holds what builds on this machine have needed:
+			// of some modules only go.mod, of others nothing at all.
+			// What the build in the image lacks, it names.
 			b, err := os.ReadFile(filepath.Join(from, version+ext))
 			if os.IsNotExist(err) {
 				continue
@@ -190,7 +190,9 @@ func moduleZip(t *testing.T, root, prefix string) []byte {
 		if err != nil {
 			t.Fatal(err)
 		}
-		w.Write(content)
+		if _, err := w.Write(content); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -18,24 +19,21 @@ import (
 	"github.com/podinit/podinit/e2e/podman"
 )
 
-// The end-to-end tests run podinit where its users run it: as the
-// ENTRYPOINT of a real container, started, stopped, killed and exec'd into
-// by podman with runc, as docker and kubelet's CRI calls do. They need root,
-// podman, runc and busybox-static (.ci/run installs them); without them
-// every test fails, saying what is missing.
-
 // deadline bounds every wait in these tests; reaching it is a failure.
 const deadline = 60 * time.Second
 
-const (
-	image     = "localhost/podinit-e2e:test"      // busybox, /podinit (also as /sbin/tini) and /app
-	baseImage = "localhost/podinit-e2e-base:test" // busybox and /app: an image podinit is not in yet
-)
+// label marks every image and container of a run, with the run's process
+// id as its value: a run removes its own at the end, and those of earlier
+// runs that ended without cleaning up (killed, or timed out) at the start.
+const label = "podinit-e2e"
 
 var (
+	runID     = strconv.Itoa(os.Getpid())
+	image     = "localhost/podinit-e2e:" + runID      // busybox, /podinit (also as /sbin/tini) and /app
+	baseImage = "localhost/podinit-e2e-base:" + runID // busybox and /app: an image podinit is not in yet
+
 	pm       *podman.Podman
-	setupErr error  // why the tests cannot run, reported by each of them
-	binDir   string // podinit and the test app, as built for the images
+	setupErr error // why the tests cannot run, reported by each of them
 )
 
 func TestMain(m *testing.M) {
@@ -44,9 +42,11 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	binDir = dir
 	setupErr = setup(dir)
 	code := m.Run()
+	if pm != nil {
+		sweep(func(run string) bool { return run == runID })
+	}
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -54,6 +54,12 @@ func TestMain(m *testing.M) {
 func setup(dir string) error {
 	var err error
 	if pm, err = podman.New(dir); err != nil {
+		return err
+	}
+	if err := sweep(func(run string) bool {
+		_, err := os.Stat("/proc/" + run)
+		return run != runID && os.IsNotExist(err)
+	}); err != nil {
 		return err
 	}
 	// Both programs are built as podinit ships: static, without cgo, so
@@ -70,6 +76,7 @@ func setup(dir string) error {
 		return err
 	}
 	img.Files["app"] = filepath.Join(dir, "app")
+	img.Changes = append(img.Changes, "LABEL "+label+"="+runID)
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)
 	defer cancel()
 	if err := pm.Import(ctx, baseImage, img); err != nil {
@@ -78,6 +85,14 @@ func setup(dir string) error {
 	img.Files["podinit"] = filepath.Join(dir, "podinit")
 	img.Links["sbin/tini"] = "/podinit" // podinit takes tini's persona by this name
 	return pm.Import(ctx, image, img)
+}
+
+// sweep removes the containers and images of the runs for which remove is
+// true.
+func sweep(remove func(run string) bool) error {
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	return pm.Sweep(ctx, label, remove)
 }
 
 func needPodman(t *testing.T) {
@@ -127,8 +142,18 @@ func startContainer(t *testing.T, args ...string) *container {
 		defer cancel()
 		pm.Run(ctx, "rm", "-f", "-t", "0", name)
 	})
-	podmanMust(t, append([]string{"run", "-d", "--name", name, "--network", "host"}, args...)...)
+	podmanMust(t, append([]string{"run", "-d", "--name", name, "--label", label + "=" + runID, "--network", "host"}, args...)...)
 	return &container{t: t, name: name}
+}
+
+// runContainer is `podman run --rm` to the end, as startContainer starts
+// one.
+func runContainer(t *testing.T, args ...string) podman.Result {
+	t.Helper()
+	needPodman(t)
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	return podmanRun(t, ctx, append([]string{"run", "--rm", "--label", label + "=" + runID, "--network", "host"}, args...)...)
 }
 
 func (c *container) logs() string {
@@ -165,43 +190,37 @@ func (c *container) wait(timeout time.Duration) int {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	r := podmanRun(c.t, ctx, "wait", c.name)
-	if r.Code != 0 {
+	if ctx.Err() != nil {
 		return -1
 	}
 	code, err := strconv.Atoi(strings.TrimSpace(r.Stdout))
-	if err != nil {
+	if r.Code != 0 || err != nil {
 		c.t.Fatalf("podman wait %s: %s", c.name, r)
 	}
 	return code
 }
 
-// kubeletDelete stops the container as kubelet deletes a pod's container:
-// it runs the preStop exec hook and waits for it at most the grace period,
-// then sends SIGTERM and, when the container is still running after
-// max(what is left of the grace period, 2s), SIGKILL.
+// kubeletDelete stops the container as kubelet deletes a pod's container
+// (killContainer): it runs the preStop exec hook and waits for it at most
+// the grace period, leaving it running if it takes longer; then the CRI's
+// StopContainer sends SIGTERM and, when the container is still running
+// after max(what is left of the grace period, 2s), SIGKILL. Kubelet counts
+// the hook's time in whole seconds, which gives the app up to a second
+// more than here. A container already gone is left as it is.
 func (c *container) kubeletDelete(grace time.Duration) (hook podman.Result, exitCode int, killed bool) {
 	c.t.Helper()
 	start := time.Now()
 	hook = c.exec(grace, "/podinit", "hook", "prestop")
 	left := max(grace-time.Since(start), 2*time.Second)
-	c.kill("TERM")
-	if exitCode = c.wait(left); exitCode >= 0 {
-		return hook, exitCode, false
+	// podman stop -t is the CRI's StopContainer: the runtime times the
+	// SIGKILL.
+	seconds := strconv.Itoa(int((left + time.Second - 1) / time.Second))
+	stop := podmanRun(c.t, context.Background(), "stop", "-t", seconds, c.name)
+	if stop.Code != 0 {
+		c.t.Fatalf("podman stop -t %s %s: %s", seconds, c.name, stop)
 	}
-	c.kill("KILL")
-	return hook, c.wait(deadline), true
-}
-
-// kill sends sig to the container's PID 1, as the runtime does; a container
-// that has already exited is left as it is, as the CRI's StopContainer does.
-func (c *container) kill(sig string) {
-	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), deadline)
-	defer cancel()
-	r := podmanRun(c.t, ctx, "kill", "-s", sig, c.name)
-	if r.Code != 0 && strings.TrimSpace(podmanMust(c.t, "inspect", "-f", "{{.State.Running}}", c.name)) != "false" {
-		c.t.Fatalf("podman kill -s %s %s: %s", sig, c.name, r)
-	}
+	exitCode = c.wait(deadline)
+	return hook, exitCode, strings.Contains(stop.Stderr, "SIGKILL")
 }
 
 // inOrder fails unless every one of want appears in text, each after the
@@ -272,15 +291,19 @@ func (r *registry) waitFor(t *testing.T, request string) {
 }
 
 // freePort returns a TCP port free on 127.0.0.1, for an app on the host's
-// network.
+// network. It is drawn below the kernel's range for outgoing connections'
+// ports (32768 and up), so no connection takes it before the app binds it.
 func freePort(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 100 {
+		port := strconv.Itoa(20000 + rand.IntN(12000))
+		if ln, err := net.Listen("tcp", "127.0.0.1:"+port); err == nil {
+			ln.Close()
+			return port
+		}
 	}
-	defer ln.Close()
-	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	t.Fatal("no free port on 127.0.0.1 between 20000 and 32000")
+	return ""
 }
 
 // terminationLog is a file on the host, writable by any user, to be

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/podinit/podinit/e2e/podman"
 )
 
 // lifecyclePlan is the plan of the SPEC's example: wait until the app
@@ -104,8 +106,8 @@ func TestKubeletTERMCutsAHangingPrestopShort(t *testing.T) {
 	c.waitLog("app: serving on")
 
 	hook, code, killed := c.kubeletDelete(3 * time.Second)
-	if hook.Code == 0 {
-		t.Fatalf("hook prestop: %s; kubelet should have stopped waiting for it", hook)
+	if !strings.Contains(hook.Stdout, "prestop 1/1 sleep 60s") || strings.Contains(hook.Stdout, "prestop 1/1 ok") {
+		t.Fatalf("hook prestop: %s; want the phase started and not ended when kubelet stopped waiting", hook)
 	}
 	if killed || code != 0 {
 		t.Fatalf("exit code %d, SIGKILL needed: %v; want the app's 0 after SIGTERM\n%s", code, killed, c.logs())
@@ -149,8 +151,8 @@ func TestReadOnlyRootAndUnprivilegedUser(t *testing.T) {
 		"--prestop", "exec echo draining",
 		"--", "/app", "serve", port, "3")
 
-	if r := c.exec(deadline, "/podinit", "hook", "poststart"); r.Code != 0 {
-		t.Fatalf("hook poststart: %s; want exit 0", r)
+	if r := c.exec(deadline, "/podinit", "hook", "poststart"); r.Code != 0 || !strings.Contains(r.Stdout, "poststart 1/1 ok") {
+		t.Fatalf("hook poststart: %s; want exit 0 after PID 1's step", r)
 	}
 	hook, code, killed := c.kubeletDelete(10 * time.Second)
 	if hook.Code != 0 || !strings.Contains(hook.Stdout, "prestop 1/1 ok") {
@@ -159,8 +161,8 @@ func TestReadOnlyRootAndUnprivilegedUser(t *testing.T) {
 	if killed || code != 3 {
 		t.Fatalf("exit code %d, SIGKILL needed: %v; want the app's 3\n%s", code, killed, c.logs())
 	}
-	if id := c.exitedUser(); id != "1000:1000" {
-		t.Fatalf("the container ran as %q", id)
+	if logs := c.logs(); !strings.Contains(logs, "as uid 1000 gid 1000") {
+		t.Fatalf("the app did not run as 1000:1000:\n%s", logs)
 	}
 	msg := readFile(t, logPath)
 	for _, want := range []string{"app exited with code 3", "prestop: ok"} {
@@ -170,28 +172,32 @@ func TestReadOnlyRootAndUnprivilegedUser(t *testing.T) {
 	}
 }
 
-// exitedUser is the user the container was configured to run as.
-func (c *container) exitedUser() string {
-	c.t.Helper()
-	return strings.TrimSpace(podmanMust(c.t, "inspect", "-f", "{{.Config.User}}", c.name))
-}
-
 // A failing postStart fails the container, as in Kubernetes: the hook exits
 // non-zero with its reason, which kubelet records as FailedPostStartHook,
 // and PID 1 stops the app and exits 1.
 func TestFailedPoststartFailsTheContainer(t *testing.T) {
 	t.Parallel()
 	port := freePort(t)
-	c := startContainer(t, image, "/podinit", "--poststart", "wait-tcp 127.0.0.1:1 --timeout 1s", "--", "/app", "serve", port)
-
-	hook := c.exec(deadline, "/podinit", "hook", "poststart")
+	// The step fails when the test says so, once the hook has joined.
+	c := startContainer(t, image, "/podinit",
+		"--poststart", "exec sh -c 'until [ -e /tmp/fail ]; do sleep 0.05; done; exit 1'",
+		"--", "/app", "serve", port)
+	hooked := make(chan podman.Result)
+	go func() { hooked <- c.exec(deadline, "/podinit", "hook", "poststart") }()
+	for start := time.Now(); !strings.Contains(c.exec(deadline, "ps", "-o", "args").Stdout, "/podinit hook poststart"); time.Sleep(20 * time.Millisecond) {
+		if time.Since(start) > deadline {
+			t.Fatal("the hook never started")
+		}
+	}
+	c.exec(deadline, "touch", "/tmp/fail")
+	hook := <-hooked
 	if hook.Code == 0 || !strings.Contains(hook.Stderr, "podinit hook poststart:") {
 		t.Fatalf("hook poststart: %s; want a non-zero exit and its reason", hook)
 	}
 	if code := c.wait(deadline); code != 1 {
 		t.Fatalf("exit code %d, want 1 for a failed poststart\n%s", code, c.logs())
 	}
-	inOrder(t, "podman logs", c.logs(), "podinit poststart 1/1 wait-tcp 127.0.0.1:1", "app: got SIGTERM")
+	inOrder(t, "podman logs", c.logs(), "podinit poststart 1/1 exec sh -c", "podinit poststart 1/1 failed", "app: got SIGTERM")
 }
 
 // An image whose ENTRYPOINT calls tini keeps it when podinit is installed

@@ -106,15 +106,16 @@ func (p *Podman) Must(ctx context.Context, args ...string) (string, error) {
 // Image is the content of an image built without a registry: each file is
 // copied from the host to its path in the image.
 type Image struct {
-	Files   map[string]string // path in the image -> file on the host
-	Trees   map[string]string // path in the image -> folder on the host, copied whole
-	Links   map[string]string // path in the image -> symlink target
-	Dirs    []string          // empty directories, world-writable with the sticky bit (/tmp)
-	Changes []string          // Dockerfile instructions, such as "ENV PATH=/bin"
+	Files   map[string]string      // path in the image -> file on the host
+	Trees   map[string]string      // path in the image -> folder on the host, copied whole
+	Links   map[string]string      // path in the image -> symlink target
+	Dirs    map[string]fs.FileMode // empty directories and their modes
+	Changes []string               // Dockerfile instructions, such as "ENV PATH=/bin"
 }
 
 // Busybox returns an image holding a static busybox at /bin/busybox, with
-// /bin/sh and the other applets named in applets linked to it, and /tmp.
+// /bin/sh and the other applets named in applets linked to it, and a /tmp
+// that every user can write to.
 func Busybox(applets ...string) (Image, error) {
 	busybox, err := exec.LookPath("busybox")
 	if err != nil {
@@ -126,7 +127,7 @@ func Busybox(applets ...string) (Image, error) {
 	img := Image{
 		Files:   map[string]string{"bin/busybox": busybox},
 		Links:   map[string]string{},
-		Dirs:    []string{"tmp"},
+		Dirs:    map[string]fs.FileMode{"tmp": 0o1777},
 		Changes: []string{"ENV PATH=/bin"},
 	}
 	for _, name := range append([]string{"sh"}, applets...) {
@@ -187,12 +188,16 @@ func (img Image) write(w io.Writer) error {
 		}
 		return nil
 	}
-	for _, d := range img.Dirs {
+	for d, mode := range img.Dirs {
 		if err := mkdirs(d); err != nil {
 			return err
 		}
 		dirs[d] = true
-		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: d + "/", Mode: 0o1777}); err != nil {
+		bits := int64(mode.Perm())
+		if mode&fs.ModeSticky != 0 {
+			bits |= 0o1000
+		}
+		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: d + "/", Mode: bits}); err != nil {
 			return err
 		}
 	}
@@ -204,22 +209,36 @@ func (img Image) write(w io.Writer) error {
 			return err
 		}
 	}
-	for root, src := range img.Trees {
-		err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-			if err != nil || !d.Type().IsRegular() {
-				return err
-			}
-			rel, err := filepath.Rel(src, path)
+	var copyTree func(dest, src string) error
+	copyTree = func(dest, src string) error {
+		entries, err := os.ReadDir(src)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			from, to := filepath.Join(src, e.Name()), filepath.Join(dest, e.Name())
+			// Symbolic links are followed: a distribution's Go keeps parts
+			// of its tree elsewhere (/usr/share), which the image lacks.
+			info, err := os.Stat(from)
 			if err != nil {
 				return err
 			}
-			dest := filepath.Join(root, rel)
-			if err := mkdirs(dest); err != nil {
+			switch {
+			case info.IsDir():
+				err = copyTree(to, from)
+			case info.Mode().IsRegular():
+				if err = mkdirs(to); err == nil {
+					err = writeFile(tw, to, from)
+				}
+			}
+			if err != nil {
 				return err
 			}
-			return writeFile(tw, dest, path)
-		})
-		if err != nil {
+		}
+		return nil
+	}
+	for root, src := range img.Trees {
+		if err := copyTree(root, src); err != nil {
 			return err
 		}
 	}
@@ -250,4 +269,32 @@ func writeFile(tw *tar.Writer, path, src string) error {
 	}
 	_, err = io.Copy(tw, f)
 	return err
+}
+
+// Sweep removes the containers, then the images, labelled key=VALUE for
+// which remove(VALUE) is true, with the images built from them.
+func (p *Podman) Sweep(ctx context.Context, key string, remove func(value string) bool) error {
+	for _, kind := range [][]string{{"ps", "--all"}, {"images", "--all"}} {
+		out, err := p.Must(ctx, append(kind, "--filter", "label="+key, "--format", `{{.ID}} {{index .Labels "`+key+`"}}`)...)
+		if err != nil {
+			return err
+		}
+		var ids []string
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			if id, value, ok := strings.Cut(line, " "); ok && remove(value) {
+				ids = append(ids, id)
+			}
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		rm := []string{"rm", "--force", "--time", "0"}
+		if kind[0] == "images" {
+			rm = []string{"rmi", "--force"}
+		}
+		if _, err := p.Must(ctx, append(rm, ids...)...); err != nil {
+			return err
+		}
+	}
+	return nil
 }

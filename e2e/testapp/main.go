@@ -64,7 +64,7 @@ func serve(args []string) {
 	go http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
 	}))
-	fmt.Printf("app: serving on %s\n", ln.Addr())
+	fmt.Printf("app: serving on %s as uid %d gid %d\n", ln.Addr(), os.Getuid(), os.Getgid())
 	sig := <-stop
 	fmt.Printf("app: got %s\n", signalName(sig))
 	if report != "" {
