@@ -129,8 +129,9 @@ func (s *Step) parseArgs(words []string) error {
 	return nil
 }
 
-// check validates the step's arguments with lookup expanding ${VAR}: at parse
-// time every variable stands for a placeholder, at run time for its value.
+// check validates the step's arguments before the step runs, with lookup
+// giving each ${VAR} a placeholder value; what only a variable's value can
+// tell is checked when the step runs.
 func (s *Step) check(lookup func(string) (string, bool)) error {
 	args := make([]string, len(s.Args))
 	variable := make([]bool, len(s.Args))
@@ -157,7 +158,7 @@ func (s *Step) check(lookup func(string) (string, bool)) error {
 		// "${REGISTRY}/eureka/apps": the variable holds the scheme and the
 		// host, so the URL can be checked only when the step runs.
 		if !strings.HasPrefix(s.Args[0], "${") {
-			if _, err := url.Parse(args[0]); err != nil || !isHTTPURL(args[0]) {
+			if !isHTTPURL(args[0]) {
 				return urlError(s.Args[0])
 			}
 		}

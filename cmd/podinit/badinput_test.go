@@ -147,6 +147,40 @@ func TestHookCheckRunsNothing(t *testing.T) {
 	}
 }
 
+// The mistakes plan can see in the app's command line are warnings, and
+// --strict is the command line's alone.
+func TestPlanWarnsAboutTheCommandLine(t *testing.T) {
+	code, out, _ := runToEnd(t, options{}, "plan", "--strict", "--", "--poststart", "sleep 1s", "--", "/app")
+	if code != 1 || !strings.Contains(out, `warning: the app's command "--poststart" begins with '-'`) {
+		t.Fatalf("flags after --: exit %d, output %q; want 1 and a warning", code, out)
+	}
+	code, out, _ = runToEnd(t, options{}, "plan", "nginx", "--strict")
+	if code != 0 || !strings.Contains(out, "warning: --strict after the app's command") {
+		t.Fatalf("--strict after the command: exit %d, output %q; want 0 and a warning", code, out)
+	}
+	code, out, _ = runToEnd(t, options{env: []string{"PODINIT_STRICT=true"}}, "plan", "--prestop", "exec nginx -s quit")
+	if code != 0 || !strings.Contains(out, "warning: prestop has a step without --timeout") {
+		t.Fatalf("PODINIT_STRICT: exit %d, output %q; want 0 and a warning", code, out)
+	}
+	code, out, _ = runToEnd(t, options{}, "plan", "--help")
+	if code != 0 || !strings.Contains(out, "Usage: podinit plan") || !strings.Contains(out, "--strict") {
+		t.Fatalf("plan --help: exit %d, output %q", code, out)
+	}
+}
+
+// hook --check warns, and exits 1, when the hook's own steps do not fit its
+// grace period.
+func TestHookCheckWarnsAboutTheBudget(t *testing.T) {
+	code, out, _ := runToEnd(t, options{}, "hook", "--check", "prestop", "signal TERM", "wait-exit --timeout 25s")
+	if code != 1 || !strings.Contains(out, "warning: prestop's worst case 25s plus 10s for the app is 35s, more than the grace period of 30s") {
+		t.Fatalf("exit %d, output %q; want 1 and a warning", code, out)
+	}
+	code, out, _ = runToEnd(t, options{}, "hook", "--check", "--grace-period", "40s", "prestop", "signal TERM", "wait-exit --timeout 25s")
+	if code != 0 || !strings.Contains(out, "budget 30s (grace period 40s), worst case 25s") {
+		t.Fatalf("exit %d, output %q; want 0", code, out)
+	}
+}
+
 func TestHelpExits0(t *testing.T) {
 	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}} {
 		code, stdout, _ := runToEnd(t, options{}, args...)

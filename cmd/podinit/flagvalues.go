@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -113,11 +114,13 @@ func (e exitCodesValue) Set(v string) error {
 
 // setFromEnv gives every flag not set on the command line the value of its
 // PODINIT_* variable (--stop-timeout reads PODINIT_STOP_TIMEOUT). A flag that
-// can be repeated takes a comma-separated list.
-func setFromEnv(fs *pflag.FlagSet, env environ) error {
+// can be repeated takes a comma-separated list. The flags named in
+// commandLineOnly change what a command is for, and are never read from the
+// environment.
+func setFromEnv(fs *pflag.FlagSet, env environ, commandLineOnly ...string) error {
 	var err error
 	fs.VisitAll(func(f *pflag.Flag) {
-		if err != nil || f.Changed {
+		if err != nil || f.Changed || slices.Contains(commandLineOnly, f.Name) {
 			return
 		}
 		name := envName(f.Name)

@@ -39,7 +39,7 @@ func runHook(args []string, env environ) int {
 	grace := durationValue(30 * time.Second)
 	fs.Var(&grace, "grace-period", "the pod's terminationGracePeriodSeconds, which bounds prestop")
 	format := fs.String("log-format", "text", "progress lines as text or json")
-	check := fs.Bool("check", false, "check the flags and steps, print what the hook would do, and exit without running it")
+	check := fs.Bool("check", false, "check the flags and steps, print what the hook would do, and exit without running it: 1 when its steps may not fit the grace period")
 	help := fs.BoolP("help", "h", false, "print this help")
 	usageError := func(err error) int {
 		fmt.Fprintf(stderr, "podinit hook: %v (see podinit hook --help)\n", err)
@@ -52,7 +52,7 @@ func runHook(args []string, env environ) int {
 		fmt.Fprint(stdout, hookUsage+fs.FlagUsages())
 		return 0
 	}
-	if err := setFromEnv(fs, env); err != nil {
+	if err := setFromEnv(fs, env, "check"); err != nil {
 		return usageError(err)
 	}
 	if fs.NArg() == 0 {
@@ -79,7 +79,13 @@ func runHook(args []string, env environ) int {
 		return usageError(fmt.Errorf("--pid %d: expected a process id", *pid))
 	}
 	if *check {
-		fmt.Fprint(stdout, describeHook(phase, plan.Steps[phase], *pid, *pidof))
+		fmt.Fprint(stdout, describeHook(phase, plan, *pid, *pidof))
+		if warnings := planWarnings(plan); len(warnings) > 0 {
+			for _, w := range warnings {
+				fmt.Fprintf(stdout, "warning: %s\n", w)
+			}
+			return 1
+		}
 		return 0
 	}
 
@@ -104,7 +110,11 @@ func runHook(args []string, env environ) int {
 	return hookResult(phase, err)
 }
 
-func describeHook(phase hooks.Phase, steps []hooks.Step, pid int, pidof string) string {
+// describeHook is what `podinit hook --check` prints: what the hook would
+// do, and the steps it would run itself when PID 1 is not podinit, with
+// their worst cases within the phase's budget.
+func describeHook(phase hooks.Phase, plan *hooks.Plan, pid int, pidof string) string {
+	steps := plan.Steps[phase]
 	target := "PID 1"
 	switch {
 	case pidof != "":
@@ -115,8 +125,11 @@ func describeHook(phase hooks.Phase, steps []hooks.Step, pid int, pidof string) 
 	var b strings.Builder
 	fmt.Fprintf(&b, "podinit hook %s: joins PID 1's %s phase when PID 1 is podinit; otherwise runs %d step(s) itself, aimed at %s\n",
 		phase, phase, len(steps), target)
+	if budget := plan.Budget(phase); budget > 0 && len(steps) > 0 {
+		fmt.Fprintf(&b, "  budget %s (grace period %s), worst case %s\n", budget, plan.GracePeriod, worst(plan.WorstCase(phase)))
+	}
 	for i, s := range steps {
-		fmt.Fprintf(&b, "  %d. %s\n", i+1, s.Redacted())
+		fmt.Fprintf(&b, "  %d. %s  [worst case %s]\n", i+1, s.Redacted(), worst(s.WorstCase()))
 	}
 	return b.String()
 }

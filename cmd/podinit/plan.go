@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -25,11 +24,18 @@ func runPlan(args []string, env environ) int {
 	if err := fs.Parse(args); err != nil {
 		return usageError(flagError(err))
 	}
-	if err := setFromEnv(fs, env); err != nil {
+	if f.help {
+		fmt.Fprint(stdout, planUsage+fs.FlagUsages())
+		return 0
+	}
+	// --strict says what the check is for: the command line's alone.
+	if err := setFromEnv(fs, env, "strict"); err != nil {
 		return usageError(err)
 	}
-	if fs.NArg() > 0 && fs.Arg(0) == "" {
-		return usageError(errors.New(`command "": expected the name or path of a program`))
+	if fs.NArg() > 0 {
+		if err := checkCommand(fs.Args()); err != nil {
+			return usageError(err)
+		}
 	}
 	if _, err := hooks.ParseFormat(f.lifecycle.logFormat); err != nil {
 		return usageError(fmt.Errorf("--log-format: %w", err))
@@ -43,7 +49,7 @@ func runPlan(args []string, env environ) int {
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stdout, "app: %s\n", shellWords(fs.Args()))
 	}
-	warnings := planWarnings(plan)
+	warnings := append(planWarnings(plan), commandWarnings(fs.Args())...)
 	for _, w := range warnings {
 		fmt.Fprintf(stdout, "warning: %s\n", w)
 	}
@@ -53,9 +59,41 @@ func runPlan(args []string, env environ) int {
 	return 0
 }
 
+const planUsage = `Usage: podinit plan [--strict] [flags] [--] [CMD [ARGS...]]
+
+Prints the plan that podinit with these flags and PODINIT_* variables would
+run: each phase's steps and their worst case, and the app it would start.
+It warns when prestop's worst case plus the app's stop exceeds the grace
+period, and when a step of prestart or poststart may wait forever; with
+--strict a warning exits 1. The flags are a run's, so an image's ENTRYPOINT
+and CMD can follow "podinit plan --strict" as they are.
+
+Flags:
+`
+
+// commandWarnings are the mistakes podinit plan can see in the app's
+// command line: podinit's flags that landed after "--" (a pod's args
+// appended after an ENTRYPOINT that ends in "--") and a --strict meant for
+// plan that became the app's.
+func commandWarnings(argv []string) []string {
+	if len(argv) == 0 {
+		return nil
+	}
+	var out []string
+	if strings.HasPrefix(argv[0], "-") {
+		out = append(out, fmt.Sprintf("the app's command %q begins with '-': podinit's flags after '--' are the app's command line", argv[0]))
+	}
+	for _, a := range argv[1:] {
+		if a == "--strict" {
+			out = append(out, "--strict after the app's command is the app's argument, not plan's: put it first")
+		}
+	}
+	return out
+}
+
 func describePlan(p *hooks.Plan) string {
 	var b strings.Builder
-	reserve := "the rest of the grace period, at least " + hooks.DefaultStopReserve.String()
+	reserve := "the rest of the grace period, of which prestop's budget leaves " + hooks.DefaultStopReserve.String()
 	if p.StopTimeout > 0 {
 		reserve = p.StopTimeout.String()
 	}
@@ -123,11 +161,13 @@ func planWarnings(p *hooks.Plan) []string {
 }
 
 // shellWords shows a command line with each argument that a shell would split
-// or expand in single quotes.
+// or expand in single quotes, and a command that it would take for a
+// variable assignment (A=b).
 func shellWords(argv []string) string {
 	quoted := make([]string, len(argv))
 	for i, a := range argv {
-		if a != "" && strings.IndexFunc(a, func(r rune) bool { return !isPlainShellRune(r) }) < 0 {
+		assignment := i == 0 && strings.Contains(a, "=")
+		if a != "" && !assignment && strings.IndexFunc(a, func(r rune) bool { return !isPlainShellRune(r) }) < 0 {
 			quoted[i] = a
 			continue
 		}

@@ -80,7 +80,7 @@ func newPodinitFlags() (*pflag.FlagSet, *podinitFlags) {
 	fs.VarP(rewriteValue(f.rewrite), "rewrite", "r", "forward signal FROM as TO (names or numbers; TO 0 drops FROM), e.g. TERM:QUIT; repeatable")
 	fs.Var(&f.stopSignals, "stop-signal", "a `SIG`nal that starts the stop sequence; repeatable")
 	fs.Var(&f.gracePeriod, "grace-period", "time from the first stop signal until CMD is killed")
-	fs.Var(&f.stopTimeout, "stop-timeout", "time CMD has after its stop signal before SIGKILL (default: the rest of the grace period, at least 2s)")
+	fs.Var(&f.stopTimeout, "stop-timeout", "time CMD has after its stop signal before SIGKILL (default: the rest of the grace period, of which prestop's budget leaves 10s; never under 2s)")
 	fs.Var(&f.leftoverTimeout, "leftover-timeout", "time processes CMD left behind have between SIGTERM and SIGKILL")
 	fs.VarP(exitCodesValue(f.remapExit), "remap-exit", "e", "exit 0 when CMD exits with CODE, e.g. 143 for a JVM; repeatable")
 	fs.VarP(&f.pdeathSignal, "pdeath-signal", "p", "signal podinit receives when its parent dies")
@@ -137,11 +137,8 @@ func runPodinit(args []string, env environ) int {
 		return usageError(err)
 	}
 	argv := fs.Args()
-	if len(argv) == 0 {
-		return usageError(errors.New("no command to run: expected podinit [flags] [--] CMD [ARGS...]"))
-	}
-	if argv[0] == "" {
-		return usageError(errors.New(`command "": expected the name or path of a program`))
+	if err := checkCommand(argv); err != nil {
+		return usageError(err)
 	}
 
 	log := &logger{level: levelInfo, now: time.Now}
@@ -248,6 +245,17 @@ func target(pid int) string {
 		return fmt.Sprintf("process group %d", -pid)
 	}
 	return fmt.Sprintf("pid %d", pid)
+}
+
+// checkCommand checks the app's command line before anything is started.
+func checkCommand(argv []string) error {
+	if len(argv) == 0 {
+		return errors.New("no command to run: expected podinit [flags] [--] CMD [ARGS...]")
+	}
+	if argv[0] == "" {
+		return errors.New(`command "": expected the name or path of a program`)
+	}
+	return nil
 }
 
 func errSuffix(err error) string {

@@ -38,6 +38,13 @@ const (
 )
 
 func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
 	start := time.Now()
 	var mu sync.Mutex
 	say := func(format string, args ...any) {
@@ -47,12 +54,12 @@ func main() {
 	}
 	dir, err := os.MkdirTemp("", "podinit-demo-")
 	if err != nil {
-		fail(err)
+		return err
 	}
 	defer os.RemoveAll(dir)
 	pm, err := podman.New(dir)
 	if err != nil {
-		fail(err)
+		return err
 	}
 	ctx := context.Background()
 
@@ -61,15 +68,15 @@ func main() {
 	build := exec.Command("go", "build", "-trimpath", "-o", bin, "./cmd/podinit")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
-		fail(fmt.Errorf("go build: %v\n%s", err, out))
+		return fmt.Errorf("go build: %v\n%s", err, out)
 	}
 	img, err := podman.Busybox("sleep")
 	if err != nil {
-		fail(err)
+		return err
 	}
 	img.Files["podinit"] = bin
 	if err := pm.Import(ctx, image, img); err != nil {
-		fail(err)
+		return err
 	}
 
 	registered := make(chan struct{})
@@ -83,7 +90,7 @@ func main() {
 	defer registry.Close()
 	termLog := filepath.Join(dir, "termination-log")
 	if err := os.WriteFile(termLog, nil, 0o666); err != nil {
-		fail(err)
+		return err
 	}
 
 	status := registry.URL + "/eureka/apps/DEMO/${HOSTNAME}/status?value="
@@ -101,18 +108,18 @@ func main() {
 	fmt.Printf("    --prestop 'http PUT %sOUT_OF_SERVICE' \\\n", status)
 	fmt.Printf("    --prestop 'sleep 2s' -- sh -c '<app>'\n\n")
 	if _, err := pm.Must(ctx, args...); err != nil {
-		fail(err)
+		return err
 	}
 	defer pm.Run(ctx, "rm", "-f", "-t", "0", name)
 
 	logs := pm.Command(ctx, "logs", "--follow", name)
 	out, err := logs.StdoutPipe()
 	if err != nil {
-		fail(err)
+		return err
 	}
 	logs.Stderr = logs.Stdout
 	if err := logs.Start(); err != nil {
-		fail(err)
+		return err
 	}
 	done, ready := make(chan struct{}), make(chan struct{})
 	go func() {
@@ -128,30 +135,31 @@ func main() {
 		select {
 		case <-ch:
 		case <-time.After(30 * time.Second):
-			fail(fmt.Errorf("the app was not up and registered within 30s"))
+			return fmt.Errorf("the app was not up and registered within 30s")
 		}
 	}
 
 	say("$ podman stop -t 15 %s    # what docker stop does: SIGTERM to PID 1, SIGKILL after 15s", name)
 	if _, err := pm.Must(ctx, "stop", "-t", "15", name); err != nil {
-		fail(err)
+		return err
 	}
 	<-done
 	logs.Wait()
 	code, err := pm.Must(ctx, "inspect", "--format", "{{.State.ExitCode}}", name)
 	if err != nil {
-		fail(err)
+		return err
 	}
 	say("$ podman inspect --format '{{.State.ExitCode}}' %s    # the app's 143, remapped", name)
 	say("%s", strings.TrimSpace(code))
 	msg, err := os.ReadFile(termLog)
 	if err != nil {
-		fail(err)
+		return err
 	}
 	say("the termination message, which kubectl describe pod shows:")
 	for _, line := range strings.Split(strings.TrimSpace(string(msg)), "\n") {
 		say("  %s", line)
 	}
+	return nil
 }
 
 func copyLines(r io.Reader, fn func(string)) {
@@ -159,9 +167,4 @@ func copyLines(r io.Reader, fn func(string)) {
 	for sc.Scan() {
 		fn(sc.Text())
 	}
-}
-
-func fail(err error) {
-	fmt.Fprintln(os.Stderr, "demo:", err)
-	os.Exit(1)
 }
