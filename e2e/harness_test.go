@@ -71,7 +71,7 @@ func setup(dir string) error {
 			return fmt.Errorf("building %s: %v\n%s", pkg, err, out)
 		}
 	}
-	img, err := podman.Busybox("ps", "sleep", "cat", "echo", "ls", "kill", "rm", "touch", "true")
+	img, err := podman.Busybox("ps", "sleep", "cat", "echo", "ls", "kill", "rm", "touch", "true", "setsid")
 	if err != nil {
 		return err
 	}

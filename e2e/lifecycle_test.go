@@ -217,24 +217,29 @@ func TestTiniPersonaInAContainer(t *testing.T) {
 }
 
 // The JVM's stop without a `kill; while ps` loop: kubelet's preStop hook
-// starts PID 1's prestop, which signals the app and waits for it. The app
-// exits during the phase, and the hook still gets the phase's result.
+// starts PID 1's prestop, which signals the app, waits for it, and cleans up
+// after it. The app exits during the phase, and the phase goes on to its
+// end; the process the app left behind in a session of its own is signalled
+// only then, and once the hook has exited, so the signal reaches neither the
+// cleanup step nor the hook.
 func TestKubeletPrestopThatStopsTheApp(t *testing.T) {
 	t.Parallel()
 	port := freePort(t)
 	c := startContainer(t, image, "/podinit", "--remap-exit", "143",
-		"--prestop", "signal TERM", "--prestop", "wait-exit --timeout 10s",
-		"--", "/app", "serve", port, "143")
+		"--prestop", "signal TERM", "--prestop", "wait-exit --timeout 10s", "--prestop", "exec sleep 1",
+		"--", "sh", "-c", "setsid sleep 1000 & exec /app serve "+port+" 143")
 	c.waitLog("app: serving on")
 
 	hook, code, killed := c.kubeletDelete(20 * time.Second)
-	if hook.Code != 0 || !strings.Contains(hook.Stdout, "prestop 2/2 ok") {
-		t.Fatalf("hook prestop: %s; want exit 0 after wait-exit saw the app go\n%s", hook, c.logs())
+	if hook.Code != 0 || !strings.Contains(hook.Stdout, "prestop 3/3 ok") {
+		t.Fatalf("hook prestop: %s; want exit 0 after the phase's last step\n%s", hook, c.logs())
 	}
 	if killed || code != 0 {
 		t.Fatalf("exit code %d, SIGKILL needed: %v; want the app's 143 remapped to 0\n%s", code, killed, c.logs())
 	}
 	logs := c.logs()
-	inOrder(t, "podman logs", logs, "podinit prestop 1/2 signal TERM", "app: got SIGTERM", "exited with code 143")
-	inOrder(t, "podman logs", logs, "podinit prestop 2/2 wait-exit", "podinit prestop 2/2 ok", "podinit prestop ok")
+	inOrder(t, "podman logs", logs, "podinit prestop 1/3 signal TERM", "app: got SIGTERM", "exited with code 143")
+	inOrder(t, "podman logs", logs, "podinit prestop 2/3 wait-exit", "podinit prestop 2/3 ok",
+		"podinit prestop 3/3 exec sleep 1", "podinit prestop 3/3 ok", "podinit prestop ok",
+		"outlived the app: sending SIGTERM")
 }

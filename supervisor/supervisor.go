@@ -156,6 +156,16 @@ func (s *Supervisor) Status() unix.WaitStatus {
 // Exited is closed when the application has exited.
 func (s *Supervisor) Exited() <-chan struct{} { return s.l.exited }
 
+// Hold keeps the leftovers from being signalled and Run from returning,
+// once the application has exited, until release is called: work beside
+// the loop that outlives the app on purpose ends first, as BeforeStop's
+// does. release may be called more than once.
+func (s *Supervisor) Hold() (release func()) {
+	s.l.post(func() { s.l.holds++ })
+	var once sync.Once
+	return func() { once.Do(func() { s.l.post(func() { s.l.holds-- }) }) }
+}
+
 // Stop starts the stop sequence as the first stop signal would.
 func (s *Supervisor) Stop() {
 	s.l.post(func() { s.l.stop(s.l.cfg.stopSignals()[0]) })
@@ -182,7 +192,9 @@ type loop struct {
 	stopping   bool
 	stopStart  time.Time
 	stopCancel context.CancelFunc // cuts BeforeStop short
-	inBefore   bool               // BeforeStop is running: its report is not over
+	// holds counts the work beside the loop that must end before the
+	// leftovers are signalled and Run returns: BeforeStop, and Hold's.
+	holds      int
 	stopSent   bool
 	escalation *time.Timer
 
@@ -296,7 +308,7 @@ func (l *loop) run() (int, error) {
 		l.runPosted()
 		// An app that exits during BeforeStop (signal and wait-exit steps
 		// stop it themselves) waits for the phase to finish its report.
-		if (reap || l.appDone) && l.reap() && !l.inBefore {
+		if (reap || l.appDone) && l.reap() && l.holds == 0 {
 			l.finish(l.code, nil)
 		}
 	}
@@ -418,11 +430,12 @@ func (l *loop) stop(sig unix.Signal) {
 			return
 		}
 		ctx, cancel := context.WithCancel(context.Background())
-		l.stopCancel, l.inBefore = cancel, true
+		l.stopCancel = cancel
+		l.holds++
 		go func() {
 			began := l.cfg.BeforeStop(ctx)
 			l.post(func() {
-				l.inBefore = false
+				l.holds--
 				if began.Before(l.stopStart) {
 					l.stopStart = began // a hook began the stop earlier
 				}
@@ -491,9 +504,9 @@ func (l *loop) reap() bool {
 			l.cfg.Events(Event{Kind: Reaped, PID: pid, Status: ws})
 		}
 	}
-	// Leftovers wait while BeforeStop still runs: its steps may outlive
-	// the app on purpose (deregister after wait-exit).
-	if !l.appDone || l.inBefore {
+	// Leftovers wait while BeforeStop or a Hold's work still runs: its
+	// steps may outlive the app on purpose (deregister after wait-exit).
+	if !l.appDone || l.holds > 0 {
 		return false
 	}
 	switch l.cfg.Leftovers {

@@ -106,7 +106,16 @@ func (l *lifecycle) trigger(phase hooks.Phase) (*hooks.Run, error) {
 	case hooks.Poststart:
 		return l.lc.Await(context.Background(), phase)
 	case hooks.Prestop:
+		// The phase may outlive the app (signal TERM, then wait-exit): the
+		// leftovers are signalled, and PID 1 exits, only once it has ended
+		// and its hooks have their answers, so none is killed first.
+		release := l.sup.Hold()
 		run, _ := l.lc.Start(phase, "hook")
+		go func() {
+			<-run.Done()
+			l.hooks.Drain(hookAnswerTimeout)
+			release()
+		}()
 		return run, nil
 	}
 	return nil, fmt.Errorf("%s is run by podinit itself: a hook can join poststart or prestop", phase)
@@ -142,6 +151,9 @@ func (l *lifecycle) poststart() {
 	}
 	l.poststartFailed.Store(err)
 	l.log.logf(levelInfo, "%v: stopping the app", err)
+	// The postStart hook takes its answer and exits before the stop's
+	// leftover signals could reach it.
+	l.hooks.Drain(hookAnswerTimeout)
 	l.sup.Stop()
 }
 
@@ -174,12 +186,6 @@ func (l *lifecycle) prestop(ctx context.Context) time.Time {
 // termination message and returns podinit's exit code, once the hooks being
 // answered have had their answers.
 func (l *lifecycle) finish(code int, runErr error) int {
-	// A prestop that a hook started can still be running: the app exits
-	// during it after `signal TERM`, and `wait-exit` is yet to report. It
-	// ends within its budget, and the hook waits for its result.
-	if run, ok := l.lc.Started(hooks.Prestop); ok {
-		<-run.Done()
-	}
 	run, _ := l.lc.Start(hooks.Poststop, "podinit")
 	<-run.Done()
 	if failed, _ := l.poststartFailed.Load().(error); failed != nil && code == 0 {
@@ -190,9 +196,11 @@ func (l *lifecycle) finish(code int, runErr error) int {
 	return code
 }
 
-// hookAnswerTimeout bounds how long PID 1 waits, before it exits, for the
-// hooks it is answering; a hook waiting for a phase that never ran, or one
-// that stopped reading, does not hold the container up for longer.
+// hookAnswerTimeout bounds how long PID 1 waits for the hooks it is
+// answering to take their answers and exit, before it signals leftovers,
+// stops the app after a failed poststart, or exits; a hook waiting for a
+// phase that never ran, or one that stopped reading, holds nothing up for
+// longer.
 const hookAnswerTimeout = time.Second
 
 // writeTerminationMessage leaves a short reason where Kubernetes reads it,
