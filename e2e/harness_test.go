@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -320,11 +321,18 @@ func terminationLog(t *testing.T) (path, mount string) {
 	return path, path + ":/dev/termination-log"
 }
 
-func readFile(t *testing.T, path string) string {
+// wantTerminationMessage fails unless the termination message at path has
+// each of lines.
+func wantTerminationMessage(t *testing.T, path string, lines ...string) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return string(b)
+	have := strings.Split(string(b), "\n")
+	for _, line := range lines {
+		if !slices.Contains(have, line) {
+			t.Errorf("termination message %q lacks the line %q", b, line)
+		}
+	}
 }

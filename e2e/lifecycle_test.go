@@ -164,12 +164,7 @@ func TestReadOnlyRootAndUnprivilegedUser(t *testing.T) {
 	if logs := c.logs(); !strings.Contains(logs, "as uid 1000 gid 1000") {
 		t.Fatalf("the app did not run as 1000:1000:\n%s", logs)
 	}
-	msg := readFile(t, logPath)
-	for _, want := range []string{"app exited with code 3", "prestop: ok"} {
-		if !strings.Contains(msg, want) {
-			t.Fatalf("termination message %q lacks %q", msg, want)
-		}
-	}
+	wantTerminationMessage(t, logPath, "app exited with code 3", "prestop: ok (started by hook)")
 }
 
 // A failing postStart fails the container, as in Kubernetes: the hook exits
