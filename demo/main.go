@@ -6,18 +6,15 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
+
+	"github.com/podinit/podinit/demo/story"
 )
 
 const app = `
@@ -35,23 +32,10 @@ func main() {
 		fmt.Fprintln(os.Stderr, "demo: needs root, to give podinit its own PID namespace (unshare --pid)")
 		os.Exit(1)
 	}
-	start := time.Now()
-	var mu sync.Mutex
-	say := func(format string, args ...any) {
-		mu.Lock()
-		defer mu.Unlock()
-		fmt.Printf("%7.3fs  %s\n", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
-	}
-	registered := make(chan struct{})
-	var once sync.Once
-	registry := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		say("registry: %s %s", r.Method, r.URL.RequestURI())
-		if strings.HasSuffix(r.URL.RawQuery, "value=UP") {
-			once.Do(func() { close(registered) })
-		}
-	}))
+	n := story.NewNarrator()
+	registry := story.NewRegistry(n)
 	defer registry.Close()
-	status := registry.URL + "/eureka/apps/DEMO/${HOSTNAME}/status?value="
+	status := registry.StatusURL("DEMO")
 
 	args := []string{"--pid", "--fork", "--mount-proc", "bin/podinit",
 		"--poststart", "http PUT " + status + "UP",
@@ -78,22 +62,18 @@ func main() {
 	done, ready := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
-		copyLines(out, func(line string) {
-			say("%s", line)
+		story.Lines(out, func(line string) {
+			n.Say("%s", line)
 			if line == "app: ready" {
 				close(ready)
 			}
 		})
 	}()
-	for _, ch := range []chan struct{}{ready, registered} {
-		select {
-		case <-ch:
-		case <-time.After(30 * time.Second):
-			fail(fmt.Errorf("the app was not up and registered within 30s"))
-		}
+	if err := story.Await(30*time.Second, ready, registry.Registered); err != nil {
+		fail(err)
 	}
 	podinit := childOf(cmd.Process.Pid)
-	say("$ kill -TERM %d    # what docker stop does to PID 1", podinit)
+	n.Say("$ kill -TERM %d    # what docker stop does to PID 1", podinit)
 	if err := syscall.Kill(podinit, syscall.SIGTERM); err != nil {
 		fail(err)
 	}
@@ -106,14 +86,7 @@ func main() {
 		}
 		code = ee.ExitCode()
 	}
-	say("podinit exited with %d", code)
-}
-
-func copyLines(r io.Reader, fn func(string)) {
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		fn(sc.Text())
-	}
+	n.Say("podinit exited with %d", code)
 }
 
 // childOf is unshare's only child: podinit, PID 1 of its namespace.

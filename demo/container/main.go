@@ -7,19 +7,15 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/podinit/podinit/demo/story"
 	"github.com/podinit/podinit/e2e/podman"
 )
 
@@ -45,13 +41,7 @@ func main() {
 }
 
 func run() error {
-	start := time.Now()
-	var mu sync.Mutex
-	say := func(format string, args ...any) {
-		mu.Lock()
-		defer mu.Unlock()
-		fmt.Printf("%7.3fs  %s\n", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
-	}
+	n := story.NewNarrator()
 	dir, err := os.MkdirTemp("", "podinit-demo-")
 	if err != nil {
 		return err
@@ -63,7 +53,7 @@ func run() error {
 	}
 	ctx := context.Background()
 
-	say("building podinit and an image of busybox and podinit")
+	n.Say("building podinit and an image of busybox and podinit")
 	bin := filepath.Join(dir, "podinit")
 	build := exec.Command("go", "build", "-trimpath", "-o", bin, "./cmd/podinit")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
@@ -79,21 +69,14 @@ func run() error {
 		return err
 	}
 
-	registered := make(chan struct{})
-	var once sync.Once
-	registry := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		say("registry: %s %s", r.Method, r.URL.RequestURI())
-		if strings.HasSuffix(r.URL.RawQuery, "value=UP") {
-			once.Do(func() { close(registered) })
-		}
-	}))
+	registry := story.NewRegistry(n)
 	defer registry.Close()
 	termLog := filepath.Join(dir, "termination-log")
 	if err := os.WriteFile(termLog, nil, 0o666); err != nil {
 		return err
 	}
 
-	status := registry.URL + "/eureka/apps/DEMO/${HOSTNAME}/status?value="
+	status := registry.StatusURL("DEMO")
 	pm.Run(ctx, "rm", "-f", "-t", "0", name)
 	args := []string{"run", "-d", "--name", name, "--hostname", "pod-1", "--network", "host",
 		"-v", termLog + ":/dev/termination-log", image,
@@ -124,22 +107,18 @@ func run() error {
 	done, ready := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
-		copyLines(out, func(line string) {
-			say("container: %s", line)
+		story.Lines(out, func(line string) {
+			n.Say("container: %s", line)
 			if strings.Contains(line, "podinit poststart ok in") {
 				close(ready)
 			}
 		})
 	}()
-	for _, ch := range []chan struct{}{ready, registered} {
-		select {
-		case <-ch:
-		case <-time.After(30 * time.Second):
-			return fmt.Errorf("the app was not up and registered within 30s")
-		}
+	if err := story.Await(30*time.Second, ready, registry.Registered); err != nil {
+		return err
 	}
 
-	say("$ podman stop -t 15 %s    # what docker stop does: SIGTERM to PID 1, SIGKILL after 15s", name)
+	n.Say("$ podman stop -t 15 %s    # what docker stop does: SIGTERM to PID 1, SIGKILL after 15s", name)
 	if _, err := pm.Must(ctx, "stop", "-t", "15", name); err != nil {
 		return err
 	}
@@ -149,22 +128,15 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	say("$ podman inspect --format '{{.State.ExitCode}}' %s    # the app's 143, remapped", name)
-	say("%s", strings.TrimSpace(code))
+	n.Say("$ podman inspect --format '{{.State.ExitCode}}' %s    # the app's 143, remapped", name)
+	n.Say("%s", strings.TrimSpace(code))
 	msg, err := os.ReadFile(termLog)
 	if err != nil {
 		return err
 	}
-	say("the termination message, which kubectl describe pod shows:")
+	n.Say("the termination message, which kubectl describe pod shows:")
 	for _, line := range strings.Split(strings.TrimSpace(string(msg)), "\n") {
-		say("  %s", line)
+		n.Say("  %s", line)
 	}
 	return nil
-}
-
-func copyLines(r io.Reader, fn func(string)) {
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		fn(sc.Text())
-	}
 }
