@@ -60,7 +60,7 @@ func runWaitTCP(_ *Runner, ctx context.Context, _ Step, args []string, _ func(st
 // runWaitDrain waits until no established TCP connection has port as its
 // local port: the app's accepted connections, read from /proc/net/tcp and
 // tcp6 of the container's network namespace.
-func runWaitDrain(_ *Runner, ctx context.Context, _ Step, args []string, _ func(string)) (string, error) {
+func runWaitDrain(_ *Runner, ctx context.Context, _ Step, args []string, output func(string)) (string, error) {
 	port, err := parsePort(args[0])
 	if err != nil {
 		return "", err
@@ -73,6 +73,9 @@ func runWaitDrain(_ *Runner, ctx context.Context, _ Step, args []string, _ func(
 		}
 		if first < 0 {
 			first = n
+			if n > 0 {
+				output(fmt.Sprintf("waiting for %d connection(s) on port %d to close", n, port))
+			}
 		}
 		last = n
 		return n == 0, nil

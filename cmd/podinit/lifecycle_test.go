@@ -376,7 +376,9 @@ func TestWaitDrainWaitsForOpenConnections(t *testing.T) {
 	p.expect("accepted")
 	p.expect("accepted")
 	p.signal(unix.SIGTERM)
-	eventually(t, "prestop starts waiting", func() bool { return strings.Contains(p.stdout.String(), "wait-drain") })
+	eventually(t, "prestop starts waiting", func() bool {
+		return strings.Contains(p.stdout.String(), "waiting for 2 connection(s) on port")
+	})
 	v4.Close()
 	lastClosed := monoNow()
 	v6.Close()
