@@ -9,8 +9,13 @@ import (
 // Lifecycle runs each phase of a plan at most once and lets any number of
 // callers follow a run: the first trigger starts it, later ones join it.
 type Lifecycle struct {
-	Plan   *Plan
-	Runner *Runner
+	Plan *Plan
+	// Runner runs a phase's steps: a *Runner runs them in this process, a
+	// *ProcessRunner in a child process of their own, as PID 1 does.
+	Runner PhaseRunner
+	// Emit, when set, receives every line of every run as it comes, for
+	// the container's log.
+	Emit func(line string)
 
 	mu      sync.Mutex
 	runs    map[Phase]*Run
@@ -29,7 +34,15 @@ type Run struct {
 	lines   []string
 	changed chan struct{} // closed and replaced whenever a line is added
 	err     error
+	// outputKept counts the bytes of steps' output lines kept in lines. A
+	// run keeps at most maxKeptOutput of them for the hooks that follow it,
+	// so a step that floods its output costs PID 1 no memory; its progress
+	// lines are always kept, and every line still reaches Emit.
+	outputKept int
 }
+
+// maxKeptOutput bounds the output lines a run keeps for its followers.
+const maxKeptOutput = 64 << 10
 
 // Start starts phase, or returns its run when it has already started; the
 // caller learns which from started.
@@ -47,16 +60,14 @@ func (l *Lifecycle) Start(phase Phase, by string) (run *Run, started bool) {
 	r := &Run{Phase: phase, Started: time.Now(), By: by, cancel: cancel,
 		done: make(chan struct{}), changed: make(chan struct{})}
 	l.runs[phase] = r
-	runner := *l.Runner
-	emit := runner.Emit
-	runner.Emit = func(line string) {
-		if emit != nil {
-			emit(line)
-		}
-		r.add(line)
-	}
+	job := Job{Phase: phase, Steps: l.Plan.Steps[phase], Budget: l.Plan.Budget(phase), Started: r.Started}
 	go func() {
-		err := runner.RunPhase(ctx, phase, l.Plan.Steps[phase], l.Plan.Budget(phase), r.Started)
+		err := l.Runner.RunSteps(ctx, job, func(line string, output bool) {
+			if l.Emit != nil {
+				l.Emit(line)
+			}
+			r.add(line, output)
+		})
 		r.finish(err)
 		cancel()
 	}()
@@ -99,9 +110,15 @@ func (l *Lifecycle) Started(phase Phase) (*Run, bool) {
 	return r, ok
 }
 
-func (r *Run) add(line string) {
+func (r *Run) add(line string, output bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if output {
+		if r.outputKept+len(line) > maxKeptOutput {
+			return
+		}
+		r.outputKept += len(line)
+	}
 	r.lines = append(r.lines, line)
 	close(r.changed)
 	r.changed = make(chan struct{})

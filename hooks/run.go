@@ -39,14 +39,42 @@ func (PlainStarter) Start(cmd *exec.Cmd) (func() unix.WaitStatus, error) {
 	}, nil
 }
 
-// Runner runs the steps of phases and reports their progress.
+// Runner runs the steps of phases in this process and reports their progress.
 type Runner struct {
 	Target  Target
 	Starter Starter
 	Lookup  func(string) (string, bool) // nil means the environment
 	Format  Format
 	Emit    func(line string)
-	Now     func() time.Time // nil means time.Now
+	// Output, when set, receives the lines of steps' output instead of
+	// Emit, which then gets only the progress lines.
+	Output func(line string)
+	// StepStarted, when set, is told the number of each step as it starts.
+	StepStarted func(n int)
+	Now         func() time.Time // nil means time.Now
+}
+
+// Job is one run of a phase: its steps and its time.
+type Job struct {
+	Phase   Phase
+	Steps   []Step
+	Budget  time.Duration // 0: no bound
+	Started time.Time     // the budget counts from here
+}
+
+// A PhaseRunner runs a job's steps, passing each line to emit as it comes
+// (output says it is a step's output rather than a progress line), and
+// returns nil when every required step succeeded, or a *PhaseError.
+type PhaseRunner interface {
+	RunSteps(ctx context.Context, job Job, emit func(line string, output bool)) error
+}
+
+// RunSteps runs job in this process.
+func (r *Runner) RunSteps(ctx context.Context, job Job, emit func(line string, output bool)) error {
+	run := *r
+	run.Emit = func(line string) { emit(line, false) }
+	run.Output = func(line string) { emit(line, true) }
+	return run.RunPhase(ctx, job.Phase, job.Steps, job.Budget, job.Started)
 }
 
 // PhaseError says how a phase did not succeed.
@@ -80,7 +108,10 @@ func (r *Runner) lookup(name string) (string, bool) {
 }
 
 func (r *Runner) emit(e event) {
-	if r.Emit != nil {
+	switch {
+	case e.kind == "output" && r.Output != nil:
+		r.Output(e.format(r.Format))
+	case r.Emit != nil:
 		r.Emit(e.format(r.Format))
 	}
 }
@@ -116,6 +147,9 @@ func (r *Runner) RunPhase(ctx context.Context, phase Phase, steps []Step, budget
 		e := event{phase: phase, step: i + 1, steps: len(steps), text: s.Redacted()}
 		e.time, e.kind, e.left = r.now(), "start", -1
 		r.emit(e)
+		if r.StepStarted != nil {
+			r.StepStarted(i + 1)
+		}
 		begin := r.now()
 		detail, err, cut := r.runStep(ctx, phase, i+1, len(steps), s)
 		e.time, e.took, e.left, e.detail = r.now(), r.now().Sub(begin), left(), detail

@@ -73,7 +73,9 @@ type Config struct {
 	// stop signal cancels its context and the stop goes on. It returns when
 	// the stop began, which may be before the signal (a hook began it): the
 	// grace period counts from then.
-	BeforeStop func(ctx context.Context) time.Time
+	// cause says what began the stop: "signal", or the reason given to
+	// Supervisor.Stop.
+	BeforeStop func(ctx context.Context, cause string) time.Time
 
 	RemapExit signals.ExitRemap
 

@@ -26,7 +26,8 @@ const (
 	Forwarded
 	// Dropped: Signal arrived and was rewritten to nothing.
 	Dropped
-	// Stopping: the first stop signal arrived; the stop sequence begins.
+	// Stopping: the stop sequence begins, on the first stop signal, or
+	// with Signal chosen by podinit for Reason when Reason is set.
 	Stopping
 	// Escalated: the application outlived StopTimeout and gets SIGKILL.
 	Escalated
@@ -51,5 +52,6 @@ type Event struct {
 	Count  int
 	Argv   []string
 	After  time.Duration // for Escalated: how long the application had
+	Reason string        // for Stopping: why podinit stops the app itself
 	Err    error
 }

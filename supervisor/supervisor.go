@@ -27,7 +27,7 @@ func New(cfg Config) *Supervisor {
 		cfg.Events = func(Event) {}
 	}
 	return &Supervisor{l: &loop{cfg: &cfg, self: os.Getpid(),
-		waiters: map[int]chan unix.WaitStatus{}, exited: make(chan struct{})}}
+		waiters: map[int]chan unix.WaitStatus{}, exited: make(chan struct{}), stoppingCh: make(chan struct{})}}
 }
 
 // Run starts the application (after BeforeStart, if set) and supervises it
@@ -156,6 +156,9 @@ func (s *Supervisor) Status() unix.WaitStatus {
 // Exited is closed when the application has exited.
 func (s *Supervisor) Exited() <-chan struct{} { return s.l.exited }
 
+// Stopping is closed when the stop sequence has begun.
+func (s *Supervisor) Stopping() <-chan struct{} { return s.l.stoppingCh }
+
 // Hold keeps the leftovers from being signalled and Run from returning,
 // once the application has exited, until release is called: work beside
 // the loop that outlives the app on purpose ends first, as BeforeStop's
@@ -166,9 +169,14 @@ func (s *Supervisor) Hold() (release func()) {
 	return func() { once.Do(func() { s.l.post(func() { s.l.holds-- }) }) }
 }
 
-// Stop starts the stop sequence as the first stop signal would.
-func (s *Supervisor) Stop() {
-	s.l.post(func() { s.l.stop(s.l.cfg.stopSignals()[0]) })
+// Stop starts the stop sequence as the first stop signal would, for
+// reason (such as "poststart failed"), unless a stop has already begun.
+func (s *Supervisor) Stop(reason string) {
+	s.l.post(func() {
+		if !s.l.stopping && s.l.app != 0 && !s.l.appDone {
+			s.l.beginStop(s.l.cfg.stopSignals()[0], reason)
+		}
+	})
 }
 
 type loop struct {
@@ -190,8 +198,13 @@ type loop struct {
 	ignoreKernelHUP, ignoreKernelCONT bool
 
 	stopping   bool
+	stoppingCh chan struct{} // closed when stopping becomes true
 	stopStart  time.Time
 	stopCancel context.CancelFunc // cuts BeforeStop short
+	// laterStops are the other stop signals that arrived while BeforeStop
+	// ran: the app gets each of them after the first, as tini and
+	// dumb-init would have forwarded them (an app may stop only on TERM).
+	laterStops []unix.Signal
 	// holds counts the work beside the loop that must end before the
 	// leftovers are signalled and Run returns: BeforeStop, and Hold's.
 	holds      int
@@ -423,32 +436,48 @@ func (l *loop) forward(sig unix.Signal) {
 func (l *loop) stop(sig unix.Signal) {
 	switch {
 	case !l.stopping:
-		l.stopping, l.stopStart = true, time.Now()
-		l.cfg.Events(Event{Kind: Stopping, Signal: sig})
-		if l.cfg.BeforeStop == nil {
-			l.sendStop(sig)
-			return
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		l.stopCancel = cancel
-		l.holds++
-		go func() {
-			began := l.cfg.BeforeStop(ctx)
-			l.post(func() {
-				l.holds--
-				if began.Before(l.stopStart) {
-					l.stopStart = began // a hook began the stop earlier
-				}
-				l.sendStop(sig)
-			})
-		}()
+		l.beginStop(sig, "")
 	case !l.stopSent:
 		// BeforeStop ends promptly once cancelled and then forwards, so
 		// its phase can still report how it was cut short.
-		l.stopCancel()
+		if l.stopCancel != nil {
+			l.stopCancel()
+		}
+		if !slices.Contains(l.laterStops, sig) {
+			l.laterStops = append(l.laterStops, sig)
+		}
 	default:
 		l.forward(sig)
 	}
+}
+
+// beginStop starts the stop sequence with sig, received or, when reason is
+// set, chosen by podinit itself for that reason.
+func (l *loop) beginStop(sig unix.Signal, reason string) {
+	l.stopping, l.stopStart = true, time.Now()
+	close(l.stoppingCh)
+	l.cfg.Events(Event{Kind: Stopping, Signal: sig, Reason: reason})
+	if l.cfg.BeforeStop == nil {
+		l.sendStop(sig)
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	l.stopCancel = cancel
+	l.holds++
+	cause := reason
+	if cause == "" {
+		cause = "signal"
+	}
+	go func() {
+		began := l.cfg.BeforeStop(ctx, cause)
+		l.post(func() {
+			l.holds--
+			if began.Before(l.stopStart) {
+				l.stopStart = began // a hook began the stop earlier
+			}
+			l.sendStop(sig)
+		})
+	}()
 }
 
 func (l *loop) sendStop(sig unix.Signal) {
@@ -460,6 +489,11 @@ func (l *loop) sendStop(sig unix.Signal) {
 		l.stopCancel()
 	}
 	l.forward(sig)
+	for _, later := range l.laterStops {
+		if later != sig {
+			l.forward(later)
+		}
+	}
 	if d := l.cfg.stopTimeout(l.stopStart); d > 0 {
 		l.escalation = time.AfterFunc(d, func() { l.post(func() { l.escalate(d) }) })
 	}

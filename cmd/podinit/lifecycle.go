@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -57,6 +59,8 @@ type lifecycle struct {
 	log              *logger
 	terminationLog   string
 	poststartFailed  atomic.Value // error
+	poststartJoined  chan struct{} // closed when a hook first joins poststart
+	joinedOnce       sync.Once
 	oomKillsAtStart  int
 	oomKillsReadable bool
 }
@@ -66,12 +70,14 @@ func newLifecycle(plan *hooks.Plan, lf *lifecycleFlags, cfg *supervisor.Config, 
 	if err != nil {
 		return nil, fmt.Errorf("--log-format: %w", err)
 	}
-	l := &lifecycle{log: log, terminationLog: lf.terminationLog}
+	l := &lifecycle{log: log, terminationLog: lf.terminationLog, poststartJoined: make(chan struct{})}
 	l.oomKillsAtStart, l.oomKillsReadable = oomKills()
-	l.lc = &hooks.Lifecycle{Plan: plan, Runner: &hooks.Runner{
-		Format: format,
-		Emit:   func(line string) { fmt.Fprintln(stdout, line) },
-	}}
+	// The phases run in processes of their own, never in PID 1's: see
+	// hooks.ProcessRunner.
+	runner := &hooks.ProcessRunner{Command: phaseCommand, Format: format}
+	l.lc = &hooks.Lifecycle{Plan: plan, Runner: runner,
+		Emit: func(line string) { fmt.Fprintln(stdout, line) },
+	}
 	if len(plan.Steps[hooks.Prestart]) > 0 {
 		cfg.BeforeStart = l.prestart
 	}
@@ -82,9 +88,19 @@ func newLifecycle(plan *hooks.Plan, lf *lifecycleFlags, cfg *supervisor.Config, 
 		cfg.BeforeStop = l.prestop
 	}
 	l.sup = supervisor.New(*cfg)
-	l.lc.Runner.Target, l.lc.Runner.Starter = l.sup, l.sup
+	runner.Target, runner.Starter = l.sup, l.sup
 	return l, nil
 }
+
+// phaseCommand is podinit re-executed as a phase process. argv[0] is
+// podinit's own name whatever the persona, so the copy runs podinit's
+// hidden phase command.
+func phaseCommand(phase hooks.Phase) *exec.Cmd {
+	return &exec.Cmd{Path: "/proc/self/exe", Args: []string{"podinit", phaseProcessCommand, string(phase)}}
+}
+
+// phaseProcessCommand is the hidden command a phase process runs.
+const phaseProcessCommand = "_phase"
 
 // serve answers `podinit hook` on the control socket. Without it podinit
 // still supervises; hooks then run their own steps.
@@ -104,6 +120,7 @@ func (l *lifecycle) serve() {
 func (l *lifecycle) trigger(phase hooks.Phase) (*hooks.Run, error) {
 	switch phase {
 	case hooks.Poststart:
+		l.joinedOnce.Do(func() { close(l.poststartJoined) })
 		return l.lc.Await(context.Background(), phase)
 	case hooks.Prestop:
 		// The phase may outlive the app (signal TERM, then wait-exit): the
@@ -150,19 +167,75 @@ func (l *lifecycle) poststart() {
 	default:
 	}
 	l.poststartFailed.Store(err)
-	l.log.logf(levelInfo, "%v: stopping the app", err)
+	l.log.logf(levelInfo, "%v", err)
+	if l.kubeletDrives(run) {
+		return
+	}
 	// The postStart hook takes its answer and exits before the stop's
 	// leftover signals could reach it.
 	l.hooks.Drain(hookAnswerTimeout)
-	l.sup.Stop()
+	l.sup.Stop("poststart failed")
 }
+
+// kubeletDrives waits, after a failed poststart, for what kubelet does
+// about it, and reports whether kubelet took the stop over. Kubelet runs
+// its postStart exec hook as soon as the container has started; a phase
+// that fails before the hook has joined it would end the container before
+// kubelet could record why ("cannot exec in a stopped container"), so PID 1
+// gives the hook a few seconds to come. Once the hook has the failure,
+// kubelet kills the container as a deletion does: its preStop hook runs
+// prestop, then it sends SIGTERM; stopping the app first would make that
+// preStop fail too. Without kubelet (docker run) no hook comes, and after
+// the wait podinit stops the app itself.
+func (l *lifecycle) kubeletDrives(run *hooks.Run) bool {
+	wait := time.NewTimer(time.Until(run.Started.Add(hookArrivalTimeout)))
+	defer wait.Stop()
+	select {
+	case <-l.poststartJoined:
+	case <-l.sup.Exited():
+		return true
+	case <-wait.C:
+		return false // no kubelet: the stop is podinit's
+	}
+	wait.Reset(kubeletKillTimeout)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	prestop := make(chan struct{})
+	go func() {
+		if _, err := l.lc.Await(ctx, hooks.Prestop); err == nil {
+			close(prestop)
+		}
+	}()
+	select {
+	case <-prestop:
+		return true // kubelet's preStop hook started it; its SIGTERM follows
+	case <-l.sup.Exited():
+		return true
+	case <-l.sup.Stopping():
+		return true
+	case <-wait.C:
+		return false
+	}
+}
+
+// hookArrivalTimeout is how long after poststart began a failed poststart
+// waits for kubelet's postStart hook to join it; kubeletKillTimeout is how
+// long it then waits for kubelet to stop the container.
+const (
+	hookArrivalTimeout = 3 * time.Second
+	kubeletKillTimeout = 5 * time.Second
+)
 
 // prestop runs before the first stop signal is forwarded. When a hook has
 // already started it, the signal means kubelet is done waiting for the
 // hook, so a run still going is cut short; otherwise this signal starts it
 // and waits for it, unless a second stop signal cancels ctx.
-func (l *lifecycle) prestop(ctx context.Context) time.Time {
-	run, started := l.lc.Start(hooks.Prestop, "signal")
+func (l *lifecycle) prestop(ctx context.Context, cause string) time.Time {
+	by := cause
+	if cause != "signal" {
+		by = "podinit after " + cause // poststart failed
+	}
+	run, started := l.lc.Start(hooks.Prestop, by)
 	if !started {
 		select {
 		case <-run.Done():

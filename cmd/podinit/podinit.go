@@ -30,6 +30,8 @@ func init() {
 		{"help", "podinit help", func([]string, environ) int { fmt.Fprint(stdout, podinitHelp); return 0 }},
 		{"hook", "podinit hook poststart|prestop [flags] [STEP...]", runHook},
 		{"plan", "podinit plan [flags] [--] [CMD [ARGS...]]", runPlan},
+		// Not for users: PID 1 runs each phase in a copy of itself.
+		{phaseProcessCommand, "", func([]string, environ) int { return hooks.RunPhaseProcess() }},
 	}
 }
 
@@ -208,7 +210,11 @@ func (l *logger) event(e supervisor.Event) {
 	case supervisor.Dropped:
 		l.logf(levelDebug, "dropped %s (rewritten to 0)", signals.Name(e.Signal))
 	case supervisor.Stopping:
-		l.logf(levelInfo, "received %s: stopping the app", signals.Name(e.Signal))
+		if e.Reason != "" {
+			l.logf(levelInfo, "%s: stopping the app with %s", e.Reason, signals.Name(e.Signal))
+		} else {
+			l.logf(levelInfo, "received %s: stopping the app", signals.Name(e.Signal))
+		}
 	case supervisor.Escalated:
 		l.logf(levelInfo, "app still running %s after its stop signal: sending SIGKILL to %s%s", e.After, target(e.PID), errSuffix(e.Err))
 	case supervisor.Reaped:
