@@ -58,7 +58,7 @@ type lifecycle struct {
 	sup              *supervisor.Supervisor
 	log              *logger
 	terminationLog   string
-	poststartFailed  atomic.Value // error
+	poststartFailed  atomic.Value  // error
 	poststartJoined  chan struct{} // closed when a hook first joins poststart
 	joinedOnce       sync.Once
 	oomKillsAtStart  int
