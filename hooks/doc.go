@@ -12,6 +12,13 @@
 // namespace, so it needs no writable file system, and PID 1 serves only peers
 // of its own PID namespace and user.
 //
+// # Where steps run
+//
+// A Runner runs steps in the calling process, as the standalone `podinit
+// hook PHASE STEP...` does. PID 1 uses a ProcessRunner instead: each phase
+// runs in a child process (podinit re-executed, RunPhaseProcess), so no
+// step can block, grow or crash PID 1; see process.go for the protocol.
+//
 // # Steps
 //
 // A step is written as words, as on a command line: "http PUT
