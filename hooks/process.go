@@ -276,7 +276,9 @@ func (pp *phaseProcess) outcome(ws unix.WaitStatus, crash string) error {
 	pp.mu.Lock()
 	res, step, killed := pp.result, pp.step, pp.killed
 	pp.mu.Unlock()
-	if res != nil && killed == "" {
+	// A process that reported its result and was killed only because it
+	// did not exit afterwards still ran its phase to the end.
+	if res != nil {
 		if res.OK {
 			return nil
 		}
