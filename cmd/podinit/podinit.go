@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -15,40 +16,61 @@ import (
 	"github.com/podinit/podinit/supervisor"
 )
 
-// command is one podinit subcommand, in the manner of cmd/go.
+// command is one podinit subcommand, in the manner of cmd/go: the table
+// drives both dispatch and the help text.
 type command struct {
-	name  string
-	usage string
-	run   func(args []string, env environ) int
+	name    string
+	usage   string // its synopsis, for the help; "" hides the command
+	summary string
+	run     func(args []string, env environ) int
 }
 
 var commands []command
 
 func init() {
 	commands = []command{
-		{"version", "podinit version", func([]string, environ) int { fmt.Fprintln(stdout, versionLine()); return 0 }},
-		{"help", "podinit help", func([]string, environ) int { fmt.Fprint(stdout, podinitHelp); return 0 }},
-		{"hook", "podinit hook poststart|prestop [flags] [STEP...]", runHook},
-		{"plan", "podinit plan [flags] [--] [CMD [ARGS...]]", runPlan},
+		{"hook", "podinit hook poststart|prestop", "kubelet's exec hook: start or join PID 1's phase", runHook},
+		{"plan", "podinit plan [--strict] [flags] [--] [CMD...]", "print the plan and each step's worst case", runPlan},
+		{"version", "podinit version", "print version, commit and Go version",
+			func([]string, environ) int { fmt.Fprintln(stdout, versionLine()); return 0 }},
+		{"help", "podinit help", "print this help", func([]string, environ) int { fmt.Fprint(stdout, podinitHelp()); return 0 }},
 		// Not for users: PID 1 runs each phase in a copy of itself.
-		{phaseProcessCommand, "", func([]string, environ) int { return hooks.RunPhaseProcess() }},
+		{phaseProcessCommand, "", "", func([]string, environ) int { return hooks.RunPhaseProcess() }},
 	}
 }
 
-const podinitHelp = `podinit: a container's PID 1. It starts CMD, forwards signals to it, reaps
+const helpIntro = `podinit: a container's PID 1. It starts CMD, forwards signals to it, reaps
 every zombie, stops it in order, and exits with its exit code.
 
 Usage:
-  podinit [flags] [--] CMD [ARGS...]   supervise CMD
-  podinit hook poststart|prestop       kubelet's exec hook: start or join PID 1's phase
-  podinit plan [--strict] [flags] [--] [CMD...]
-                                       print the plan and each step's worst case
-  podinit version                      print version, commit and Go version
-  podinit help                         print this help
+`
 
+const helpFlags = `
 Flags (each also read from PODINIT_<NAME>, e.g. PODINIT_STOP_TIMEOUT=20s;
 repeatable flags take a comma-separated list there; the command line wins):
 `
+
+// podinitHelp is the help text up to the flags, one line a command.
+func podinitHelp() string {
+	var b strings.Builder
+	b.WriteString(helpIntro)
+	line := func(usage, summary string) {
+		const width = 37 // the summaries' column, less the indent
+		if len(usage) < width-1 {
+			fmt.Fprintf(&b, "  %-*s%s\n", width, usage, summary)
+		} else {
+			fmt.Fprintf(&b, "  %s\n  %*s%s\n", usage, width, "", summary)
+		}
+	}
+	line("podinit [flags] [--] CMD [ARGS...]", "supervise CMD")
+	for _, c := range commands {
+		if c.usage != "" {
+			line(c.usage, c.summary)
+		}
+	}
+	b.WriteString(helpFlags)
+	return b.String()
+}
 
 // podinitFlags are the options of podinit's own persona.
 type podinitFlags struct {
@@ -128,7 +150,7 @@ func runPodinit(args []string, env environ) int {
 		return usageError(flagError(err))
 	}
 	if f.help {
-		fmt.Fprint(stdout, podinitHelp+fs.FlagUsages())
+		fmt.Fprint(stdout, podinitHelp()+fs.FlagUsages())
 		return 0
 	}
 	if f.version {
