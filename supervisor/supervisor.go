@@ -128,10 +128,7 @@ func (s *Supervisor) Signal(sig unix.Signal) (string, error) {
 	if r.err != nil {
 		return "", r.err
 	}
-	if r.target < 0 {
-		return fmt.Sprintf("sent %s to process group %d", signals.Name(sig), -r.target), nil
-	}
-	return fmt.Sprintf("sent %s to pid %d", signals.Name(sig), r.target), nil
+	return signals.Sent(sig, r.target), nil
 }
 
 var errSupervisionOver = errors.New("the app is not running: supervision is over")

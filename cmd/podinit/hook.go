@@ -187,7 +187,7 @@ func (t *processTarget) Signal(sig unix.Signal) (string, error) {
 	if err := unix.Kill(t.pid, sig); err != nil {
 		return "", fmt.Errorf("kill %d: %w", t.pid, err)
 	}
-	return fmt.Sprintf("sent %s to pid %d", signals.Name(sig), t.pid), nil
+	return signals.Sent(sig, t.pid), nil
 }
 
 // Exited is closed when the process is gone. A pidfd becomes readable when

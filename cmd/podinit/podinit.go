@@ -228,7 +228,7 @@ func (l *logger) event(e supervisor.Event) {
 	case supervisor.Spawned:
 		l.logf(levelInfo, "started %s as pid %d", quoteArgv(e.Argv), e.PID)
 	case supervisor.Forwarded:
-		l.logf(levelDebug, "forwarded %s to %s%s", describeRewrite(e.Signal, e.Sent), target(e.PID), errSuffix(e.Err))
+		l.logf(levelDebug, "forwarded %s to %s%s", describeRewrite(e.Signal, e.Sent), signals.Target(e.PID), errSuffix(e.Err))
 	case supervisor.Dropped:
 		l.logf(levelDebug, "dropped %s (rewritten to 0)", signals.Name(e.Signal))
 	case supervisor.Stopping:
@@ -238,7 +238,7 @@ func (l *logger) event(e supervisor.Event) {
 			l.logf(levelInfo, "received %s: stopping the app", signals.Name(e.Signal))
 		}
 	case supervisor.Escalated:
-		l.logf(levelInfo, "app still running %s after its stop signal: sending SIGKILL to %s%s", e.After, target(e.PID), errSuffix(e.Err))
+		l.logf(levelInfo, "app still running %s after its stop signal: sending SIGKILL to %s%s", e.After, signals.Target(e.PID), errSuffix(e.Err))
 	case supervisor.Reaped:
 		l.logf(levelDebug, "reaped pid %d (%s)", e.PID, describeStatus(e.Status))
 	case supervisor.AppExited:
@@ -266,13 +266,6 @@ func describeRewrite(from, to unix.Signal) string {
 		return signals.Name(from)
 	}
 	return fmt.Sprintf("%s as %s", signals.Name(from), signals.Name(to))
-}
-
-func target(pid int) string {
-	if pid < 0 {
-		return fmt.Sprintf("process group %d", -pid)
-	}
-	return fmt.Sprintf("pid %d", pid)
 }
 
 // checkCommand checks the app's command line before anything is started.
