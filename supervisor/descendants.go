@@ -1,9 +1,10 @@
 package supervisor
 
 import (
-	"bytes"
 	"os"
 	"strconv"
+
+	"github.com/podinit/podinit/procfs"
 )
 
 // descendants lists the processes below root, read from /proc. A process
@@ -21,7 +22,7 @@ func descendants(root int) []int {
 		if err != nil {
 			continue
 		}
-		if ppid, ok := parentOf(pid); ok {
+		if ppid, ok := procfs.Parent(pid); ok {
 			children[ppid] = append(children[ppid], pid)
 		}
 	}
@@ -36,23 +37,4 @@ func descendants(root int) []int {
 		}
 	}
 	return out
-}
-
-// parentOf reads the parent pid from /proc/PID/stat, whose second field (the
-// command name, in parentheses) may itself contain spaces and parentheses.
-func parentOf(pid int) (int, bool) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, false
-	}
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, false
-	}
-	fields := bytes.Fields(b[i+1:])
-	if len(fields) < 2 {
-		return 0, false
-	}
-	ppid, err := strconv.Atoi(string(fields[1]))
-	return ppid, err == nil
 }

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/podinit/podinit/procfs"
 )
 
 // The tests run the built podinit binary as a user would: as the real PID 1 of
@@ -343,16 +345,4 @@ func eventually(t *testing.T, what string, cond func() bool) {
 }
 
 // ppidOf reads pid's parent from /proc.
-func ppidOf(pid int) (int, bool) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, false
-	}
-	i := bytes.LastIndexByte(b, ')')
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 2 {
-		return 0, false
-	}
-	ppid, err := strconv.Atoi(f[1])
-	return ppid, err == nil
-}
+func ppidOf(pid int) (int, bool) { return procfs.Parent(pid) }
