@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"slices"
 	"sync"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -67,9 +66,10 @@ func (s *Supervisor) Run() (int, error) {
 var ErrNotStarted = errors.New("the app was not started")
 
 // Start starts cmd beside the application and returns a function that waits
-// for it. While the loop runs it reaps cmd like every other child and hands
-// its status to wait (cmd.Wait must not be called otherwise, or it would race
-// the loop); once Run has returned, cmd is started and waited for as usual.
+// for it. The loop reaps cmd like every other child and hands its status to
+// wait (cmd.Wait must not be called otherwise, or it would race the loop).
+// Once the loop is ending it starts nothing and returns ErrSupervisionOver:
+// the caller then starts cmd as usual.
 func (s *Supervisor) Start(cmd *exec.Cmd) (func() unix.WaitStatus, error) {
 	type started struct {
 		ch    chan unix.WaitStatus
@@ -90,11 +90,11 @@ func (s *Supervisor) Start(cmd *exec.Cmd) (func() unix.WaitStatus, error) {
 		s.l.waiters[cmd.Process.Pid] = ch
 		reply <- started{ch: ch}
 	}) {
-		return startAndWait(cmd)
+		return nil, ErrSupervisionOver
 	}
 	r := <-reply
 	if r.plain {
-		return startAndWait(cmd)
+		return nil, ErrSupervisionOver
 	}
 	if r.err != nil {
 		return nil, r.err
@@ -122,7 +122,7 @@ func (s *Supervisor) Signal(sig unix.Signal) (string, error) {
 		t := s.l.target()
 		reply <- result{t, unix.Kill(t, sig)}
 	}) {
-		return "", errSupervisionOver
+		return "", errors.New("the app is not running: supervision is over")
 	}
 	r := <-reply
 	if r.err != nil {
@@ -131,18 +131,8 @@ func (s *Supervisor) Signal(sig unix.Signal) (string, error) {
 	return signals.Sent(sig, r.target), nil
 }
 
-var errSupervisionOver = errors.New("the app is not running: supervision is over")
-
-// startAndWait starts cmd with nobody else reaping.
-func startAndWait(cmd *exec.Cmd) (func() unix.WaitStatus, error) {
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	return func() unix.WaitStatus {
-		_ = cmd.Wait()
-		return unix.WaitStatus(cmd.ProcessState.Sys().(syscall.WaitStatus))
-	}, nil
-}
+// ErrSupervisionOver says the loop has ended, or is ending, and reaps no more.
+var ErrSupervisionOver = errors.New("supervision is over")
 
 // Status is how the application ended, once Exited is closed.
 func (s *Supervisor) Status() unix.WaitStatus {

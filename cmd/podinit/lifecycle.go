@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/podinit/podinit/hooks"
 	"github.com/podinit/podinit/signals"
 	"github.com/podinit/podinit/supervisor"
@@ -88,8 +90,20 @@ func newLifecycle(plan *hooks.Plan, lf *lifecycleFlags, cfg *supervisor.Config, 
 		cfg.BeforeStop = l.prestop
 	}
 	l.sup = supervisor.New(*cfg)
-	runner.Target, runner.Starter = l.sup, l.sup
+	runner.Target, runner.Starter = l.sup, phaseStarter{l.sup}
 	return l, nil
+}
+
+// phaseStarter starts phase processes for the loop to reap, and plainly once
+// supervision is over, for poststop.
+type phaseStarter struct{ sup *supervisor.Supervisor }
+
+func (s phaseStarter) Start(cmd *exec.Cmd) (func() unix.WaitStatus, error) {
+	wait, err := s.sup.Start(cmd)
+	if errors.Is(err, supervisor.ErrSupervisionOver) {
+		return hooks.PlainStarter{}.Start(cmd)
+	}
+	return wait, err
 }
 
 // phaseCommand is podinit re-executed as a phase process. argv[0] is
