@@ -39,6 +39,9 @@ const (
 	LeftoversSignalled
 	// SignalsLost: Count signals were lost because the intake was full.
 	SignalsLost
+	// Refused: the loop refused a move its state machine does not allow
+	// (Err says which); it goes on as it was.
+	Refused
 )
 
 // Event is one thing the supervisor reports.

@@ -51,9 +51,9 @@ func (s *Supervisor) Run() (int, error) {
 		go func() {
 			err := l.cfg.BeforeStart(ctx)
 			l.post(func() {
-				if err == nil && !l.finished {
+				if err == nil && l.state == starting {
 					l.startApp()
-				} else if !l.finished {
+				} else if l.state == starting {
 					l.finish(1, fmt.Errorf("%w: %v", ErrNotStarted, err))
 				}
 			})
@@ -78,7 +78,7 @@ func (s *Supervisor) Start(cmd *exec.Cmd) (func() unix.WaitStatus, error) {
 	}
 	reply := make(chan started, 1)
 	if !s.l.post(func() {
-		if s.l.finished {
+		if s.l.state == finished {
 			reply <- started{plain: true}
 			return
 		}
@@ -115,7 +115,7 @@ func (s *Supervisor) Signal(sig unix.Signal) (string, error) {
 	}
 	reply := make(chan result, 1)
 	if !s.l.post(func() {
-		if s.l.app == 0 || s.l.appDone {
+		if !s.l.state.appRunning() {
 			reply <- result{err: errors.New("the app is not running")}
 			return
 		}
@@ -160,7 +160,7 @@ func (s *Supervisor) Hold() (release func()) {
 // reason (such as "poststart failed"), unless a stop has already begun.
 func (s *Supervisor) Stop(reason string) {
 	s.l.post(func() {
-		if !s.l.stopping && s.l.app != 0 && !s.l.appDone {
+		if s.l.state == running {
 			s.l.beginStop(s.l.cfg.stopSignals()[0], reason)
 		}
 	})
@@ -172,9 +172,11 @@ type loop struct {
 	in   *intake
 	tty  *terminal
 
-	app      int // 0 until the application has started
+	// state is where the supervision is in the app's life; see state.go.
+	state    state
+	observe  func(from, to state) // for tests: told of every move
+	app      int                  // the app's pid, 0 until it has started
 	appGroup bool
-	appDone  bool
 	exited   chan struct{} // closed when the application exits
 	status   unix.WaitStatus
 	code     int
@@ -184,8 +186,7 @@ type loop struct {
 	// The kernel's SIGHUP and SIGCONT after podinit released its terminal.
 	ignoreKernelHUP, ignoreKernelCONT bool
 
-	stopping   bool
-	stoppingCh chan struct{} // closed when stopping becomes true
+	stoppingCh chan struct{} // closed when the stop sequence begins
 	stopStart  time.Time
 	stopCancel context.CancelFunc // cuts BeforeStop short
 	// laterStops are the other stop signals that arrived while BeforeStop
@@ -195,16 +196,13 @@ type loop struct {
 	// holds counts the work beside the loop that must end before the
 	// leftovers are signalled and Run returns: BeforeStop, and Hold's.
 	holds      int
-	stopSent   bool
 	escalation *time.Timer
 
-	leftoversSignalled bool
-	leftoverKill       *time.Timer
+	leftoverKill *time.Timer
 
 	waiters map[int]chan unix.WaitStatus // children started with Supervisor.Start
 
-	finished bool // Run returns code and err
-	err      error
+	err error // with code, what Run returns once finished
 
 	// Work other goroutines hand the loop. Once closed, post refuses more:
 	// the loop closes the queue only when it is empty, so everything post
@@ -286,7 +284,7 @@ func (l *loop) close() bool {
 }
 
 func (l *loop) run() (int, error) {
-	for !l.finished || !l.close() {
+	for l.state != finished || !l.close() {
 		recs, err := l.in.read()
 		if err != nil {
 			// The pipe is podinit's own and never closed, so read cannot fail
@@ -308,18 +306,35 @@ func (l *loop) run() (int, error) {
 		l.runPosted()
 		// An app that exits during BeforeStop (signal and wait-exit steps
 		// stop it themselves) waits for the phase to finish its report.
-		if (reap || l.appDone) && l.reap() && l.holds == 0 {
+		if (reap || l.state.appGone()) && l.reap() && l.holds == 0 {
 			l.finish(l.code, nil)
 		}
 	}
 	return l.code, l.err
 }
 
+// move makes the transition to to; one the app's life cannot make is
+// refused and reported, never acted on.
+func (l *loop) move(to state) bool {
+	from := l.state
+	if err := l.state.transition(to); err != nil {
+		l.cfg.Events(Event{Kind: Refused, Err: err})
+		return false
+	}
+	if l.observe != nil {
+		l.observe(from, to)
+	}
+	return true
+}
+
 func (l *loop) finish(code int, err error) {
-	if l.finished {
+	if l.state == finished {
 		return // the first reason stands
 	}
-	l.finished, l.code, l.err = true, code, err
+	if !l.move(finished) {
+		return
+	}
+	l.code, l.err = code, err
 	for _, t := range []*time.Timer{l.escalation, l.leftoverKill} {
 		if t != nil {
 			t.Stop()
@@ -335,6 +350,7 @@ func (l *loop) startApp() {
 		return
 	}
 	l.app = pid
+	l.move(running)
 	l.appGroup = l.cfg.Session != SameGroup
 	if l.cfg.IgnoreTTYSignals {
 		// Only now: a SIG_IGN set before the fork would reach the app, since
@@ -378,15 +394,15 @@ func (l *loop) handle(r record) {
 		return
 	}
 	if l.app == 0 {
-		// Still in BeforeStart: a stop signal cancels the start; there is
-		// no one to forward anything else to.
-		if slices.Contains(l.cfg.stopSignals(), r.Signo) {
+		// Still in BeforeStart (or it failed): a stop signal cancels the
+		// start; there is no one to forward anything else to.
+		if slices.Contains(l.cfg.stopSignals(), r.Signo) && l.startCancel != nil {
 			l.startCancel()
 			l.finish(signals.ExitCode(unix.WaitStatus(r.Signo)), fmt.Errorf("%w: stopped by %s", ErrNotStarted, signals.Name(r.Signo)))
 		}
 		return
 	}
-	if slices.Contains(l.cfg.stopSignals(), r.Signo) && !l.appDone {
+	if slices.Contains(l.cfg.stopSignals(), r.Signo) && l.state.appRunning() {
 		l.stop(r.Signo)
 		return
 	}
@@ -421,10 +437,10 @@ func (l *loop) forward(sig unix.Signal) {
 // BeforeStop beside the loop and forwards when it is done; one that arrives
 // while BeforeStop runs cuts it short; later ones are simply forwarded.
 func (l *loop) stop(sig unix.Signal) {
-	switch {
-	case !l.stopping:
+	switch l.state {
+	case running:
 		l.beginStop(sig, "")
-	case !l.stopSent:
+	case prestopping:
 		// BeforeStop ends promptly once cancelled and then forwards, so
 		// its phase can still report how it was cut short.
 		if l.stopCancel != nil {
@@ -441,13 +457,14 @@ func (l *loop) stop(sig unix.Signal) {
 // beginStop starts the stop sequence with sig, received or, when reason is
 // set, chosen by podinit itself for that reason.
 func (l *loop) beginStop(sig unix.Signal, reason string) {
-	l.stopping, l.stopStart = true, time.Now()
+	l.stopStart = time.Now()
 	close(l.stoppingCh)
 	l.cfg.Events(Event{Kind: Stopping, Signal: sig, Reason: reason})
 	if l.cfg.BeforeStop == nil {
 		l.sendStop(sig)
 		return
 	}
+	l.move(prestopping)
 	ctx, cancel := context.WithCancel(context.Background())
 	l.stopCancel = cancel
 	l.holds++
@@ -468,10 +485,10 @@ func (l *loop) beginStop(sig unix.Signal, reason string) {
 }
 
 func (l *loop) sendStop(sig unix.Signal) {
-	if l.stopSent || l.appDone {
-		return
+	if l.state != running && l.state != prestopping {
+		return // the app exited meanwhile, or has its signal already
 	}
-	l.stopSent = true
+	l.move(signalled)
 	if l.stopCancel != nil {
 		l.stopCancel()
 	}
@@ -487,8 +504,8 @@ func (l *loop) sendStop(sig unix.Signal) {
 }
 
 func (l *loop) escalate(after time.Duration) {
-	if l.appDone {
-		return
+	if l.state != signalled {
+		return // exited meanwhile
 	}
 	target := l.app
 	if l.appGroup {
@@ -510,13 +527,13 @@ func (l *loop) reap() bool {
 			continue
 		}
 		if errors.Is(err, unix.ECHILD) {
-			return l.appDone // no child left at all
+			return l.state.appGone() // no child left at all
 		}
 		if err != nil || pid == 0 {
 			break
 		}
 		switch ch, ok := l.waiters[pid]; {
-		case pid == l.app && !l.appDone:
+		case pid == l.app && l.state.appRunning():
 			l.appExited(ws)
 		case ok:
 			delete(l.waiters, pid)
@@ -527,15 +544,15 @@ func (l *loop) reap() bool {
 	}
 	// Leftovers wait while BeforeStop or a Hold's work still runs: its
 	// steps may outlive the app on purpose (deregister after wait-exit).
-	if !l.appDone || l.holds > 0 {
+	if !l.state.appGone() || l.holds > 0 {
 		return false
 	}
 	switch l.cfg.Leftovers {
 	case Abandon, TermGroup:
 		return true
 	}
-	if !l.leftoversSignalled {
-		l.leftoversSignalled = true
+	if l.state == exited {
+		l.move(leftovers)
 		l.signalLeftovers(unix.SIGTERM)
 		l.leftoverKill = time.AfterFunc(l.cfg.leftoverTimeout(), func() {
 			l.post(func() { l.signalLeftovers(unix.SIGKILL) })
@@ -545,7 +562,8 @@ func (l *loop) reap() bool {
 }
 
 func (l *loop) appExited(ws unix.WaitStatus) {
-	l.appDone, l.status = true, ws
+	l.move(exited)
+	l.status = ws
 	close(l.exited)
 	if l.escalation != nil {
 		l.escalation.Stop()

@@ -249,6 +249,8 @@ func (l *logger) event(e supervisor.Event) {
 		l.logf(levelInfo, "%s", msg)
 	case supervisor.LeftoversSignalled:
 		l.logf(levelInfo, "%d process(es) outlived the app: sending %s", e.Count, signals.Name(e.Sent))
+	case supervisor.Refused:
+		l.logf(levelError, "%v", e.Err)
 	case supervisor.SignalsLost:
 		l.logf(levelError, "%d signal(s) lost: more arrived at once than podinit could queue", e.Count)
 	}
