@@ -111,28 +111,6 @@ func (p *Plan) Budget(phase Phase) time.Duration {
 // Unbounded is the worst case of a step or phase that can wait forever.
 const Unbounded = time.Duration(-1)
 
-// WorstCase is the longest step can take: its timeout, a sleep's length, an
-// immediate step's nothing, or Unbounded for a wait with no timeout.
-func (s Step) WorstCase() time.Duration {
-	if s.Timeout > 0 {
-		if s.Kind == "sleep" {
-			if d, err := parseDuration("sleep", s.Args[0]); err == nil && d < s.Timeout {
-				return d
-			}
-		}
-		return s.Timeout
-	}
-	switch s.Kind {
-	case "sleep":
-		if d, err := parseDuration("sleep", s.Args[0]); err == nil {
-			return d
-		}
-	case "signal":
-		return 0
-	}
-	return Unbounded
-}
-
 // WorstCase is the longest phase can take: the sum of its steps' worst cases,
 // capped by its budget.
 func (p *Plan) WorstCase(phase Phase) time.Duration {

@@ -200,8 +200,11 @@ func (r *Runner) runStep(phase context.Context, name Phase, n, total int, s Step
 			return "", err, false
 		}
 	}
-	run := stepFuncs[s.Kind]
-	detail, err = run(r, ctx, s, args, func(line string) {
+	k, ok := kindOf(s.Kind)
+	if !ok {
+		return "", fmt.Errorf("unknown step %q", s.Kind), false
+	}
+	detail, err = k.run(r, ctx, s, args, func(line string) {
 		r.emit(event{time: r.now(), phase: name, step: n, steps: total, kind: "output", text: line})
 	})
 	if err != nil && phase.Err() != nil {
@@ -214,23 +217,6 @@ func (r *Runner) runStep(phase context.Context, name Phase, n, total int, s Step
 		return "", nil, false // a sleep ended by its own --timeout has simply slept
 	}
 	return detail, err, false
-}
-
-type stepFunc func(r *Runner, ctx context.Context, s Step, args []string, output func(string)) (string, error)
-
-var stepFuncs map[string]stepFunc
-
-func init() {
-	stepFuncs = map[string]stepFunc{
-		"exec":       runExec,
-		"http":       runHTTP,
-		"sleep":      runSleep,
-		"wait-tcp":   runWaitTCP,
-		"wait-http":  runWaitHTTP,
-		"wait-drain": runWaitDrain,
-		"signal":     runSignal,
-		"wait-exit":  runWaitExit,
-	}
 }
 
 func runSleep(_ *Runner, ctx context.Context, _ Step, args []string, _ func(string)) (string, error) {

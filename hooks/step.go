@@ -1,8 +1,8 @@
 package hooks
 
 import (
+	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -29,22 +29,6 @@ type Step struct {
 	Expect  []codeRange
 }
 
-// kinds lists every step and what it takes, for the error a bad step gets.
-var kinds = map[string]string{
-	"exec":       "exec [--timeout D] [--optional] CMD [ARGS...]",
-	"http":       "http [METHOD] URL [--header K:V] [--data BODY] [--expect CODES]",
-	"sleep":      "sleep D",
-	"wait-tcp":   "wait-tcp HOST:PORT",
-	"wait-http":  "wait-http URL [--expect CODES]",
-	"wait-drain": "wait-drain PORT",
-	"signal":     "signal SIG",
-	"wait-exit":  "wait-exit",
-}
-
-func kindList() string {
-	return "exec, http, sleep, wait-tcp, wait-http, wait-drain, signal or wait-exit"
-}
-
 // ParseStep reads one step as written on the command line or in a plan.
 func ParseStep(text string) (Step, error) {
 	shown := redactText(text) // errors never carry a password
@@ -56,25 +40,25 @@ func ParseStep(text string) (Step, error) {
 		return Step{}, fmt.Errorf("step %q: empty: expected one of %s", shown, kindList())
 	}
 	s := Step{Text: text, Kind: words[0]}
-	usage, ok := kinds[s.Kind]
+	k, ok := kindOf(s.Kind)
 	if !ok {
 		return Step{}, fmt.Errorf("step %q: unknown step %q: expected one of %s", shown, s.Kind, kindList())
 	}
-	if err := s.parseArgs(words[1:]); err != nil {
-		return Step{}, fmt.Errorf("step %q: %w (usage: %s)", shown, err, usage)
+	if err := s.parseArgs(k, words[1:]); err != nil {
+		return Step{}, fmt.Errorf("step %q: %w (usage: %s)", shown, err, k.usage)
 	}
 	if err := s.check(placeholder); err != nil {
-		return Step{}, fmt.Errorf("step %q: %w (usage: %s)", shown, err, usage)
+		return Step{}, fmt.Errorf("step %q: %w (usage: %s)", shown, err, k.usage)
 	}
 	return s, nil
 }
 
 // parseArgs takes the step's options out of words. An exec step's options
 // come before its command: everything from the command on is the command's.
-func (s *Step) parseArgs(words []string) error {
+func (s *Step) parseArgs(k *kind, words []string) error {
 	for i := 0; i < len(words); i++ {
 		w := words[i]
-		if s.Kind == "exec" && len(s.Args) > 0 {
+		if k.nargs < 0 && len(s.Args) > 0 {
 			s.Args = append(s.Args, w)
 			continue
 		}
@@ -116,14 +100,13 @@ func (s *Step) parseArgs(words []string) error {
 			return err
 		}
 	}
-	if s.Kind == "http" && len(s.Args) == 2 {
+	if k.http && k.nargs == 1 && len(s.Args) == 2 && s.Kind == "http" {
 		s.Method, s.Args = strings.ToUpper(s.Args[0]), s.Args[1:]
 	}
 	if s.Method == "" {
 		s.Method = "GET"
 	}
-	isHTTP := s.Kind == "http" || s.Kind == "wait-http"
-	if !isHTTP && (s.Headers != nil || s.Data != "" || s.Expect != nil) {
+	if !k.http && (s.Headers != nil || s.Data != "" || s.Expect != nil) {
 		return fmt.Errorf("--header, --data and --expect belong to http steps")
 	}
 	return nil
@@ -142,56 +125,23 @@ func (s *Step) check(lookup func(string) (string, bool)) error {
 		}
 		args[i], variable[i] = v, strings.Contains(a, "${")
 	}
-	want := map[string]int{"sleep": 1, "wait-tcp": 1, "wait-http": 1, "wait-drain": 1, "signal": 1, "wait-exit": 0, "http": 1}
-	if n, ok := want[s.Kind]; ok && len(args) != n {
-		return fmt.Errorf("expected %d argument(s), got %d", n, len(args))
+	k, ok := kindOf(s.Kind)
+	if !ok {
+		return fmt.Errorf("unknown step %q: expected one of %s", s.Kind, kindList())
 	}
-	if len(args) == 1 && variable[0] && s.Kind != "http" && s.Kind != "wait-http" {
+	switch {
+	case k.nargs < 0 && len(args) == 0:
+		return errors.New("no command")
+	case k.nargs >= 0 && len(args) != k.nargs:
+		return fmt.Errorf("expected %d argument(s), got %d", k.nargs, len(args))
+	}
+	if len(args) == 1 && variable[0] && !k.http {
 		return nil // "signal ${STOPSIG}": its value is known only when the step runs
 	}
-	switch s.Kind {
-	case "exec":
-		if len(args) == 0 || args[0] == "" {
-			return fmt.Errorf("no command")
-		}
-	case "http", "wait-http":
-		// "${REGISTRY}/eureka/apps": the variable holds the scheme and the
-		// host, so the URL can be checked only when the step runs.
-		if !strings.HasPrefix(s.Args[0], "${") {
-			if !isHTTPURL(args[0]) {
-				return urlError(s.Args[0])
-			}
-		}
-		if !validMethod(s.Method) {
-			return fmt.Errorf("method %q: expected a word such as GET, PUT, POST or DELETE", s.Method)
-		}
-		for _, h := range s.Headers {
-			if k, _, ok := strings.Cut(h, ":"); !ok || strings.TrimSpace(k) == "" {
-				return fmt.Errorf("header %q: expected NAME:VALUE", h)
-			}
-		}
-	case "sleep":
-		if _, err := parseDuration("sleep", args[0]); err != nil {
-			return err
-		}
-	case "wait-tcp":
-		host, port, err := net.SplitHostPort(args[0])
-		if err != nil || host == "" {
-			return fmt.Errorf("address %q: expected HOST:PORT", args[0])
-		}
-		if _, err := parsePort(port); err != nil {
-			return err
-		}
-	case "wait-drain":
-		if _, err := parsePort(args[0]); err != nil {
-			return err
-		}
-	case "signal":
-		if _, err := signals.Parse(args[0]); err != nil {
-			return err
-		}
+	if k.check == nil {
+		return nil
 	}
-	return nil
+	return k.check(s, args)
 }
 
 func validMethod(m string) bool {
