@@ -6,8 +6,23 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 )
+
+// init keeps the main goroutine on the main thread, where the supervisor's
+// event loop runs (main → run → supervisor.Run) and sleeps in read(2) on
+// its signal pipe. The kernel hands a process-directed signal to the thread
+// group leader, the main thread, when that thread neither blocks it nor has
+// another signal pending (complete_signal and wants_signal in
+// kernel/signal.c), so the trampoline runs on the very thread that waits
+// for its record and one wakeup does it all. Unlocked, the Go scheduler
+// moves the loop to other threads (sysmon preempts a goroutine that has
+// held its P for 10 ms, and a read(2) that returns is no reschedule), and
+// then every signal wakes the main thread to run the trampoline and the
+// loop's thread to read the record: reaping 20,000 orphans took 25-31
+// thousand context switches so, 16-18 thousand locked (bench/RESULTS.md).
+func init() { runtime.LockOSThread() }
 
 func main() {
 	os.Exit(run(os.Args, os.Environ()))
