@@ -13,6 +13,7 @@ const idleSettle = time.Second
 // per round.
 type idleResult struct {
 	rssKiB  sample // VmRSS at the end of the window
+	anonKiB sample // RssAnon then: the part that is the process's own, not file pages it shares
 	ticks   sample // utime+stime during the window, in clock ticks
 	wakeups sample // context switches of all its threads during the window
 	threads sample // at the end of the window
@@ -68,6 +69,10 @@ func idleRound(in initUnderTest, window time.Duration, r *idleResult) error {
 	if err != nil {
 		return err
 	}
+	anon, err := statusField(dir, "RssAnon")
+	if err != nil {
+		return err
+	}
 	threads, err := statusField(dir, "Threads")
 	if err != nil {
 		return err
@@ -75,6 +80,7 @@ func idleRound(in initUnderTest, window time.Duration, r *idleResult) error {
 	r.ticks = append(r.ticks, float64(ticks1-ticks0))
 	r.wakeups = append(r.wakeups, float64(switches1-switches0))
 	r.rssKiB = append(r.rssKiB, float64(rss))
+	r.anonKiB = append(r.anonKiB, float64(anon))
 	r.threads = append(r.threads, float64(threads))
 	return nil
 }

@@ -12,10 +12,21 @@ import (
 
 // initUnderTest is one init and how it is told to run a command.
 type initUnderTest struct {
-	name  string
-	path  string   // empty for the baseline without an init
-	flags []string // between the binary and the command
+	name    string
+	path    string   // empty for the baseline without an init
+	flags   []string // between the binary and the command
+	version string   // when set, instead of what --version prints
+	stdout  sink     // where the init's standard output goes, for the signal receivers
 }
+
+// sink is what an init's standard output is connected to.
+type sink int
+
+const (
+	toDevNull  sink = iota // os/exec's default
+	toReader               // a pipe the bench reads and discards
+	toFullPipe             // a pipe nobody reads, filled once the app is ready
+)
 
 // noInit is the baseline: the command itself is PID 1.
 var noInit = initUnderTest{name: "no init"}

@@ -47,6 +47,17 @@ func termVariants(pod initUnderTest) []initUnderTest {
 	}
 }
 
+// loggedVariants are podinit with -v, so that every forwarded signal makes
+// a log line on its standard output: once read by the bench, once a full
+// pipe that nobody reads (a log driver that has stalled). Issue 8's goal is
+// that forwarding does not notice the difference.
+func loggedVariants(pod initUnderTest) []initUnderTest {
+	read := initUnderTest{name: "podinit -v, stdout read", path: pod.path, flags: []string{"-v", "--"}, stdout: toReader}
+	full := read
+	full.name, full.stdout = "podinit -v, stdout full", toFullPipe
+	return []initUnderTest{read, full}
+}
+
 // nsenterCommand runs argv in the PID and mount namespaces of process pid,
 // as kubelet's exec handler runs a hook in a container. Its output is kept
 // for the error message of a failure.
@@ -72,13 +83,20 @@ type hookResult struct {
 	hook    sample // ms: `nsenter … podinit hook prestop`, start to exit
 	nsenter sample // ms: `nsenter … /bin/true`, start to exit
 	net     sample // ms: hook minus the same round's nsenter
+
+	// PID 1's memory before the first hook and after the last of calls
+	// (the first started prestop, the rest joined it), in KiB.
+	calls                                      int
+	rssBefore, rssAfter, anonBefore, anonAfter int64
 }
 
 // measureHook runs `podinit hook prestop` runs times against a podinit
 // without a plan, and `/bin/true` through the same nsenter as the baseline,
 // in an order that alternates from round to round; each round's net is
-// taken against its own baseline, as the exec overhead is.
-func measureHook(pod initUnderTest, runs int) (*hookResult, error) {
+// taken against its own baseline, as the exec overhead is. Then it runs
+// more hooks, untimed, until calls hooks have run, and reads PID 1's memory
+// again: joining a phase must not make PID 1 grow.
+func measureHook(pod initUnderTest, runs, calls int) (*hookResult, error) {
 	cmd := nsCommand(pod, "sleep", "1000")
 	if err := cmd.Start(); err != nil {
 		return nil, err
@@ -86,6 +104,10 @@ func measureHook(pod initUnderTest, runs int) (*hookResult, error) {
 	defer stopNamespace(cmd)
 	pid, err := waitListening(cmd.Process.Pid, time.Now().Add(10*time.Second))
 	if err != nil {
+		return nil, err
+	}
+	r := &hookResult{}
+	if r.rssBefore, r.anonBefore, err = rss(pid); err != nil {
 		return nil, err
 	}
 	const hook, baseline = 0, 1
@@ -98,7 +120,7 @@ func measureHook(pod initUnderTest, runs int) (*hookResult, error) {
 			return nil, err
 		}
 	}
-	r := &hookResult{}
+	r.calls = 1
 	for round := range runs {
 		var walls [2]float64
 		for i := range argvs {
@@ -107,15 +129,33 @@ func measureHook(pod initUnderTest, runs int) (*hookResult, error) {
 				return nil, err
 			}
 		}
+		r.calls++
 		r.hook = append(r.hook, walls[hook])
 		r.nsenter = append(r.nsenter, walls[baseline])
 		r.net = append(r.net, walls[hook]-walls[baseline])
 	}
+	for ; r.calls < calls; r.calls++ {
+		if _, err := timeNsenter(pid, argvs[hook]...); err != nil {
+			return nil, err
+		}
+	}
+	if r.rssAfter, r.anonAfter, err = rss(pid); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
+// rss is process pid's VmRSS and RssAnon in KiB.
+func rss(pid int) (vm, anon int64, err error) {
+	if vm, err = statusField(procDir(pid), "VmRSS"); err != nil {
+		return 0, 0, err
+	}
+	anon, err = statusField(procDir(pid), "RssAnon")
+	return vm, anon, err
+}
+
 // waitListening busy-polls until the init that unshare started listens on
-// its control socket, and returns the init's host pid. podinit opens the
+// a control socket, and returns the init's host pid. podinit opens the
 // socket before it starts the app, but tells no one when; a hook that came
 // too early would find no podinit and run the (empty) phase itself.
 func waitListening(unshare int, deadline time.Time) (int, error) {
@@ -130,19 +170,32 @@ func waitListening(unshare int, deadline time.Time) (int, error) {
 		if time.Now().After(deadline) {
 			return 0, fmt.Errorf("no control socket within the deadline: %v", err)
 		}
+		// As in waitForApp: leave the other core to the init.
+		time.Sleep(100 * time.Microsecond)
 	}
 }
 
-// listening reports whether process pid's control socket accepts
-// connections: the abstract socket "@podinit-" and the inode of its PID
-// namespace, as hooks.SocketAddress names it, in the network namespace the
-// bench shares with the inits.
+// listening reports whether process pid holds a Unix socket in the abstract
+// namespace that accepts connections. The socket's name is podinit's to
+// choose (it has been "@podinit-" and the PID namespace's inode), so the
+// socket is recognised by who holds it instead: the inodes of pid's open
+// sockets, from /proc/PID/fd, against /proc/net/unix of the network
+// namespace that the bench shares with the inits.
 func listening(pid int) (bool, error) {
-	ns, err := os.Readlink(procDir(pid) + "/ns/pid")
+	fds, err := os.ReadDir(procDir(pid) + "/fd")
 	if err != nil {
 		return false, err
 	}
-	addr := "@podinit-" + strings.TrimSuffix(strings.TrimPrefix(ns, "pid:["), "]")
+	held := make(map[string]bool)
+	for _, fd := range fds {
+		link, err := os.Readlink(procDir(pid) + "/fd/" + fd.Name())
+		if inode, ok := strings.CutPrefix(link, "socket:["); err == nil && ok {
+			held[strings.TrimSuffix(inode, "]")] = true
+		}
+	}
+	if len(held) == 0 {
+		return false, fmt.Errorf("pid %d holds no socket", pid)
+	}
 	f, err := os.Open("/proc/net/unix")
 	if err != nil {
 		return false, err
@@ -154,14 +207,17 @@ func listening(pid int) (bool, error) {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
-		if len(fields) < 8 || fields[7] != addr {
+		if len(fields) < 8 || !held[fields[6]] || !strings.HasPrefix(fields[7], "@") {
 			continue
 		}
 		if flags, err := strconv.ParseUint(fields[3], 16, 32); err == nil && flags&acceptCon != 0 {
 			return true, nil
 		}
 	}
-	return false, sc.Err()
+	if err := sc.Err(); err != nil {
+		return false, err
+	}
+	return false, fmt.Errorf("pid %d listens on no abstract Unix socket", pid)
 }
 
 // termResult is the SIGTERM latency through one way of running podinit,

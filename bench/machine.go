@@ -21,6 +21,7 @@ type machineInfo struct {
 	loadavg  string // at the start: other work on the machine skews timings
 	loadEnd  string // and at the end
 	versions map[string]string
+	args     []string // the bench's command line, which sets the sample counts
 }
 
 func describeMachine(inits []initUnderTest) machineInfo {
@@ -29,6 +30,7 @@ func describeMachine(inits []initUnderTest) machineInfo {
 		nproc:    runtime.NumCPU(), // what nproc(1) prints: the CPUs this process may use
 		cpu:      cpuModel(),
 		versions: make(map[string]string),
+		args:     os.Args[1:],
 	}
 	var uts unix.Utsname
 	if unix.Uname(&uts) == nil {
@@ -36,7 +38,10 @@ func describeMachine(inits []initUnderTest) machineInfo {
 	}
 	m.loadavg = loadavg()
 	for _, in := range inits {
-		m.versions[in.name] = version(in.path)
+		m.versions[in.name] = in.version
+		if in.version == "" {
+			m.versions[in.name] = version(in.path)
+		}
 	}
 	return m
 }

@@ -121,6 +121,31 @@ func children(pid int) ([]int, error) {
 	return kids, nil
 }
 
+// threadsChildren returns the children of all the threads of process pid:
+// a Go init may fork from any of its threads, and each thread's children
+// file lists only the children it forked.
+func threadsChildren(pid int) ([]int, error) {
+	tasks, err := filepath.Glob(procDir(pid) + "/task/*")
+	if err != nil || len(tasks) == 0 {
+		return nil, fmt.Errorf("%s: no threads", procDir(pid))
+	}
+	var kids []int
+	for _, t := range tasks {
+		b, err := os.ReadFile(t + "/children")
+		if err != nil {
+			continue // a thread that has just exited
+		}
+		for _, s := range strings.Fields(string(b)) {
+			k, err := strconv.Atoi(s)
+			if err != nil {
+				return nil, fmt.Errorf("%s: child %q: %w", t, s, err)
+			}
+			kids = append(kids, k)
+		}
+	}
+	return kids, nil
+}
+
 // processCPU is the CPU time of process pid (all its threads) from the
 // kernel's per-process CPU clock: nanoseconds where utime+stime counts 10 ms
 // ticks. The clock id encoding is MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED)

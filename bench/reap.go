@@ -22,6 +22,10 @@ type reapResult struct {
 	ZombiesLeft int           // zombies still there when the helper stopped waiting
 	InitTicks   int64         // the init's utime+stime during the round, in clock ticks
 	InitCPU     time.Duration // the same from the init's CPU clock, to the nanosecond
+	// InitSwitches is the init's context switches during the round, summed
+	// over its threads: each is a time one of them went to sleep or was put
+	// aside, so it counts the wakeups that reaping cost.
+	InitSwitches int64
 }
 
 // reapDeadline bounds each wait of the helper: an init that does not reap
@@ -90,6 +94,10 @@ func timeOrphans(n int) (reapResult, error) {
 	if err != nil {
 		return res, err
 	}
+	switches0, err := contextSwitches("/proc/1")
+	if err != nil {
+		return res, err
+	}
 	start := monotonic()
 	if err := makeOrphans(n - 1); err != nil {
 		return res, err
@@ -109,6 +117,11 @@ func timeOrphans(n int) (reapResult, error) {
 	if err != nil {
 		return res, err
 	}
+	switches1, err := contextSwitches("/proc/1")
+	if err != nil {
+		return res, err
+	}
+	res.InitSwitches = switches1 - switches0
 	res.Total = time.Duration(done - start)
 	res.Lag = time.Duration(gone - exited)
 	res.ZombiesLeft = zombies

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
+	"slices"
 	"strings"
 	"time"
 )
@@ -11,19 +13,22 @@ import (
 // baselines).
 type results struct {
 	machine     machineInfo
-	inits       []initUnderTest
-	podinitPath string // as given, before the snapshot
+	inits       []initUnderTest // podinit and its peers
+	floors      []initUnderTest // the Go floor, then the Go+HTTP floor
+	podinitPath string          // as given, before the snapshot
 	sizes       map[string]int64
 	exec        map[string]*execResult
 	idle        map[string]*idleResult
 	reap        map[string][]reapResult
-	latency     map[string]*latencyResult
+	stop        map[string]*stopResult
+	latency     map[string]*latencyResult // the logging podinits too, under logged's names
 	burst       map[string]*burstResult
 
 	// podinit's lifecycle, measured on podinit alone; the idle rounds of
 	// podinit with a plan are in idle, under planned.name.
 	planned      initUnderTest
 	termVariants []initUnderTest
+	logged       []initUnderTest // podinit -v with its stdout read, then full
 	hook         *hookResult
 	term         map[string]*termResult
 
@@ -40,18 +45,24 @@ func printReport(w io.Writer, r *results) {
 
 func printHeader(w io.Writer, r *results) {
 	m := r.machine
-	fmt.Fprintf(w, "# podinit beside tini, dumb-init and catatonit\n\n")
+	fmt.Fprintf(w, "# podinit beside tini, dumb-init, catatonit and the Go floors\n\n")
 	fmt.Fprintf(w, "- date: %s\n", m.date)
+	fmt.Fprintf(w, "- run: `bench %s`\n", shellWords(m.args))
 	fmt.Fprintf(w, "- machine: %d CPUs (nproc), kernel %s, CPU %s\n", m.nproc, m.kernel, m.cpu)
 	fmt.Fprintf(w, "- load average (1, 5, 15 min): %s at the start, %s at the end\n", m.loadavg, m.loadEnd)
 	var vs []string
-	for _, in := range r.inits {
+	for _, in := range append(slices.Clip(r.inits), r.floors...) {
 		vs = append(vs, fmt.Sprintf("%s `%s`", in.name, m.versions[in.name]))
 	}
 	fmt.Fprintf(w, "- inits: %s; podinit is a copy of %s taken at the start\n", strings.Join(vs, ", "), r.podinitPath)
 	fmt.Fprintf(w, "- each init is PID 1 of a fresh PID namespace (`unshare --pid --fork --mount-proc INIT ...`; podinit with `-q`); "+
 		"every measurement visits the inits round-robin\n")
-	fmt.Fprintf(w, "- cells: median (min–max) unless labelled otherwise\n\n")
+	fmt.Fprintf(w, "- the floors are built by the bench from bench/floor and bench/floorhttp with podinit's build flags "+
+		"(`CGO_ENABLED=0 go build -trimpath -ldflags '-s -w'`): a Go init that fork/execs, reaps with wait4(-1) and "+
+		"forwards SIGTERM and SIGINT, and the same with go-retryablehttp linked in; podinit's start-up is compared "+
+		"with the Go+HTTP floor, its hot paths with tini\n")
+	fmt.Fprintf(w, "- cells: median (min–max) unless labelled otherwise; a comparison is podinit's ratio to the other, "+
+		"then the difference\n\n")
 }
 
 // row is one line of the measurements table.
@@ -59,18 +70,19 @@ type row struct {
 	label string
 	cell  func(name string) string // by init name; "" prints as –
 	vs    string                   // podinit against tini
+	floor string                   // podinit against the Go+HTTP floor, for start-up
 }
 
 func printMeasurements(w io.Writer, r *results) {
 	names := []string{}
-	for _, in := range r.inits {
+	for _, in := range append(slices.Clip(r.inits), r.floors...) {
 		names = append(names, in.name)
 	}
 	names = append(names, noInit.name)
-	fmt.Fprintf(w, "## Measurements\n\n| measurement | %s | podinit vs tini |\n|---|%s---|\n",
-		strings.Join(names, " | "), strings.Repeat("---|", len(names)))
+	fmt.Fprintf(w, "## Measurements\n\n| measurement | %s | podinit vs tini | podinit vs %s |\n|---|%s---|---|\n",
+		strings.Join(names, " | "), httpFloor, strings.Repeat("---|", len(names)))
 	var rows []row
-	for _, section := range []func(*results) []row{sizeRows, execRows, idleRows, reapRows, latencyRows, burstRows} {
+	for _, section := range []func(*results) []row{sizeRows, execRows, idleRows, reapRows, stopRows, latencyRows, burstRows} {
 		rows = append(rows, section(r)...)
 	}
 	for _, rw := range rows {
@@ -82,12 +94,31 @@ func printMeasurements(w io.Writer, r *results) {
 			}
 			fmt.Fprintf(w, " %s |", c)
 		}
-		fmt.Fprintf(w, " %s |\n", rw.vs)
+		fmt.Fprintf(w, " %s | %s |\n", orDash(rw.vs), orDash(rw.floor))
 	}
 	fmt.Fprintln(w)
 }
 
+func orDash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}
+
+// versus is podinit's value against a reference: the ratio, then the
+// difference (the ratio alone when the difference would say nothing more,
+// the difference alone when the reference is 0).
+func versus(pod, ref float64, prec int, unit string) string {
+	d := diff(pod, ref, prec, unit)
+	if ref == 0 || math.IsNaN(ref) {
+		return d
+	}
+	return ratio(pod, ref) + ", " + d
+}
+
 func sizeRows(r *results) []row {
+	size := func(n string) float64 { return float64(r.sizes[n]) }
 	return []row{{
 		label: "binary size",
 		cell: func(n string) string {
@@ -97,7 +128,8 @@ func sizeRows(r *results) []row {
 			}
 			return fmt.Sprintf("%d B (%.2f MiB)", b, mib(b))
 		},
-		vs: ratio(float64(r.sizes["podinit"]), float64(r.sizes["tini"])),
+		vs:    ratio(size("podinit"), size("tini")),
+		floor: versus(mib(r.sizes["podinit"]), mib(r.sizes[httpFloor]), 2, "MiB"),
 	}}
 }
 
@@ -109,10 +141,18 @@ func execRows(r *results) []row {
 		}
 		return r.exec[n].overhead
 	}
-	pod, tini := overhead("podinit").median(), overhead("tini").median()
+	med := func(get func(string) sample, n string) float64 { return get(n).median() }
 	return []row{
-		{label: "wall time of `unshare … INIT true` (ms)", cell: spreadOf(wall, 2), vs: diff(wall("podinit").median(), wall("tini").median(), 2, "ms")},
-		{label: "exec overhead: wall − same round's plain `true` (ms)", cell: spreadOf(overhead, 2), vs: ratio(pod, tini) + ", " + diff(pod, tini, 2, "ms")},
+		{
+			label: "wall time of `unshare … INIT true` (ms)", cell: spreadOf(wall, 2),
+			vs:    versus(med(wall, "podinit"), med(wall, "tini"), 2, "ms"),
+			floor: versus(med(wall, "podinit"), med(wall, httpFloor), 2, "ms"),
+		},
+		{
+			label: "exec overhead: wall − same round's plain `true` (ms)", cell: spreadOf(overhead, 2),
+			vs:    versus(med(overhead, "podinit"), med(overhead, "tini"), 2, "ms"),
+			floor: versus(med(overhead, "podinit"), med(overhead, httpFloor), 2, "ms"),
+		},
 	}
 }
 
@@ -125,16 +165,22 @@ func idleRows(r *results) []row {
 			return nil
 		}
 	}
-	rss := field(func(i *idleResult) sample { return i.rssKiB })
-	ticks := field(func(i *idleResult) sample { return i.ticks })
-	wakeups := field(func(i *idleResult) sample { return i.wakeups })
-	threads := field(func(i *idleResult) sample { return i.threads })
 	per := fmt.Sprintf("per %d s", r.idleWindow)
+	mk := func(label string, get func(*idleResult) sample, unit string) row {
+		f := field(get)
+		pod := f("podinit").median()
+		return row{
+			label: label, cell: spreadOf(f, 0),
+			vs:    versus(pod, f("tini").median(), 0, unit),
+			floor: versus(pod, f(httpFloor).median(), 0, unit),
+		}
+	}
 	return []row{
-		{label: "idle RSS (KiB)", cell: spreadOf(rss, 0), vs: diff(rss("podinit").median(), rss("tini").median(), 0, "KiB")},
-		{label: "idle CPU ticks " + per, cell: spreadOf(ticks, 0), vs: diff(ticks("podinit").median(), ticks("tini").median(), 0, "")},
-		{label: "idle wakeups (context switches) " + per, cell: spreadOf(wakeups, 0), vs: diff(wakeups("podinit").median(), wakeups("tini").median(), 0, "")},
-		{label: "idle threads", cell: spreadOf(threads, 0), vs: diff(threads("podinit").median(), threads("tini").median(), 0, "")},
+		mk("idle VmRSS (KiB)", func(i *idleResult) sample { return i.rssKiB }, "KiB"),
+		mk("idle RssAnon (KiB)", func(i *idleResult) sample { return i.anonKiB }, "KiB"),
+		mk("idle CPU ticks "+per, func(i *idleResult) sample { return i.ticks }, ""),
+		mk("idle wakeups (context switches) "+per, func(i *idleResult) sample { return i.wakeups }, ""),
+		mk("idle threads", func(i *idleResult) sample { return i.threads }, ""),
 	}
 }
 
@@ -148,55 +194,117 @@ func (r *results) reapSample(name string, get func(reapResult) float64) sample {
 }
 
 func reapRows(r *results) []row {
-	field := func(get func(reapResult) float64) func(string) sample {
-		return func(n string) sample { return r.reapSample(n, get) }
-	}
-	total := field(func(x reapResult) float64 { return ms(x.Total) })
-	lag := field(func(x reapResult) float64 { return us(x.Lag) })
-	cpu := field(func(x reapResult) float64 { return ms(x.InitCPU) })
-	ticks := field(func(x reapResult) float64 { return float64(x.InitTicks) })
-	zombies := field(func(x reapResult) float64 { return float64(x.ZombiesLeft) })
 	k := fmt.Sprintf("%d orphans", r.orphans)
+	mk := func(label string, prec int, unit string, get func(reapResult) float64) row {
+		f := func(n string) sample { return r.reapSample(n, get) }
+		return row{label: k + ": " + label, cell: spreadOf(f, prec), vs: versus(f("podinit").median(), f("tini").median(), prec, unit)}
+	}
+	zombies := mk("zombies left", 0, "", func(x reapResult) float64 { return float64(x.ZombiesLeft) })
+	zombies.vs = ""
 	return []row{
-		{label: k + ": make and reap all (ms)", cell: spreadOf(total, 1), vs: ratio(total("podinit").median(), total("tini").median())},
-		{label: k + ": reap lag of the last (µs)", cell: spreadOf(lag, 1), vs: diff(lag("podinit").median(), lag("tini").median(), 1, "µs")},
-		{label: k + ": init CPU, CPU clock (ms)", cell: spreadOf(cpu, 1), vs: ratio(cpu("podinit").median(), cpu("tini").median())},
-		{label: k + ": init CPU, utime+stime (ticks)", cell: spreadOf(ticks, 0), vs: ratio(ticks("podinit").median(), ticks("tini").median())},
-		{label: k + ": zombies left", cell: spreadOf(zombies, 0)},
+		mk("make and reap all (ms)", 1, "ms", func(x reapResult) float64 { return ms(x.Total) }),
+		mk("reap lag of the last (µs)", 1, "µs", func(x reapResult) float64 { return us(x.Lag) }),
+		mk("init CPU, CPU clock (ms)", 1, "ms", func(x reapResult) float64 { return ms(x.InitCPU) }),
+		mk("init CPU, utime+stime (ticks)", 0, "", func(x reapResult) float64 { return float64(x.InitTicks) }),
+		mk("init context switches, all threads", 0, "", func(x reapResult) float64 { return float64(x.InitSwitches) }),
+		zombies,
 	}
 }
 
+func stopRows(r *results) []row {
+	f := func(n string) sample {
+		if s, ok := r.stop[n]; ok {
+			return s.millis
+		}
+		return nil
+	}
+	return []row{{
+		label: "SIGTERM to the init → init exit, `sleep` app dies of it (ms)", cell: spreadOf(f, 2),
+		vs: versus(f("podinit").median(), f("tini").median(), 2, "ms"),
+	}}
+}
+
+// latencySample is the SIGUSR1 latencies through init n, or nil for one
+// that was not measured (the floors).
+func (r *results) latencySample(n string) sample {
+	if l, ok := r.latency[n]; ok {
+		return l.micros
+	}
+	return nil
+}
+
+// forwardingCost is the median latency through init n over the no-init
+// median: what the init adds.
+func (r *results) forwardingCost(n string) float64 {
+	return r.latencySample(n).median() - r.latencySample(noInit.name).median()
+}
+
 func latencyRows(r *results) []row {
-	lat := func(n string) sample { return r.latency[n].micros }
-	p99 := func(n string) string { return fmt.Sprintf("%.1f", lat(n).percentile(99)) }
-	overhead := func(n string) float64 { return lat(n).median() - lat(noInit.name).median() }
+	lat := r.latencySample
+	p99 := func(n string) string {
+		if lat(n) == nil {
+			return ""
+		}
+		return fmt.Sprintf("%.1f", lat(n).percentile(99))
+	}
 	answered := func(n string) string {
-		l := r.latency[n]
+		l, ok := r.latency[n]
+		if !ok {
+			return ""
+		}
 		return fmt.Sprintf("%d of %d", len(l.micros), l.sent)
 	}
 	return []row{
-		{label: "SIGUSR1 latency, kill(2) to the app's read (µs)", cell: spreadOf(lat, 1), vs: diff(lat("podinit").median(), lat("tini").median(), 1, "µs")},
-		{label: "SIGUSR1 latency p99 (µs)", cell: p99, vs: diff(lat("podinit").percentile(99), lat("tini").percentile(99), 1, "µs")},
+		{label: "SIGUSR1 latency, kill(2) to the app's read (µs)", cell: spreadOf(lat, 1), vs: versus(lat("podinit").median(), lat("tini").median(), 1, "µs")},
+		{label: "SIGUSR1 latency p99 (µs)", cell: p99, vs: versus(lat("podinit").percentile(99), lat("tini").percentile(99), 1, "µs")},
 		{
-			label: "forwarding overhead: p50 − no-init p50 (µs)",
+			label: "forwarding cost: p50 − no-init p50 (µs)",
 			cell: func(n string) string {
-				if n == noInit.name {
+				if n == noInit.name || lat(n) == nil {
 					return ""
 				}
-				return fmt.Sprintf("%.1f", overhead(n))
+				return fmt.Sprintf("%.1f", r.forwardingCost(n))
 			},
-			vs: diff(overhead("podinit"), overhead("tini"), 1, "µs"),
+			vs: versus(r.forwardingCost("podinit"), r.forwardingCost("tini"), 1, "µs"),
 		},
 		{label: fmt.Sprintf("SIGUSR1s answered (of %d; a loss ends the run)", r.signals), cell: answered},
+		r.latencyCost("init context switches per SIGUSR1, all threads", 2, "", func(l *latencyResult) float64 { return l.switches }),
+		r.latencyCost("init CPU per SIGUSR1, CPU clock (µs)", 1, "µs", func(l *latencyResult) float64 { return l.cpuMicros }),
+	}
+}
+
+// latencyCost is a row of one number per init from the forwarding rounds.
+func (r *results) latencyCost(label string, prec int, unit string, get func(*latencyResult) float64) row {
+	value := func(n string) float64 {
+		if l, ok := r.latency[n]; ok {
+			return get(l)
+		}
+		return math.NaN()
+	}
+	return row{
+		label: label,
+		cell: func(n string) string {
+			if v := value(n); !math.IsNaN(v) {
+				return fmt.Sprintf("%.*f", prec, v)
+			}
+			return ""
+		},
+		vs: versus(value("podinit"), value("tini"), prec, unit),
 	}
 }
 
 func burstRows(r *results) []row {
-	arrived := func(n string) sample { return r.burst[n].arrived }
-	sent := func(n string) sample { return r.burst[n].sent }
+	f := func(get func(*burstResult) sample) func(string) sample {
+		return func(n string) sample {
+			if b, ok := r.burst[n]; ok {
+				return get(b)
+			}
+			return nil
+		}
+	}
 	return []row{
-		{label: fmt.Sprintf("signal 39 burst of %d: arrived within %v", r.burstSize, burstWindow), cell: spreadOf(arrived, 0)},
-		{label: "signal 39 burst: kill(2) calls that succeeded", cell: spreadOf(sent, 0)},
+		{label: fmt.Sprintf("signal 39 burst of %d: arrived within %v", r.burstSize, burstWindow), cell: spreadOf(f(func(b *burstResult) sample { return b.arrived }), 0)},
+		{label: "signal 39 burst: kill(2) calls that succeeded", cell: spreadOf(f(func(b *burstResult) sample { return b.sent }), 0)},
 	}
 }
 
@@ -209,10 +317,10 @@ type lifecycleRow struct {
 func printLifecycle(w io.Writer, r *results) {
 	fmt.Fprintf(w, "## podinit's lifecycle\n\n"+
 		"The other inits have no lifecycle, so these are podinit's alone: the same binary as above, "+
-		"with the lifecycle flags each row names (and `-q`).\n\n"+
+		"with the lifecycle flags each row names (and `-q`, or `-v` where the row says so).\n\n"+
 		"| measurement | podinit | difference |\n|---|---|---|\n")
 	var rows []lifecycleRow
-	for _, section := range []func(*results) []lifecycleRow{hookRows, termRows, plannedIdleRows} {
+	for _, section := range []func(*results) []lifecycleRow{hookRows, termRows, loggedRows, plannedIdleRows} {
 		rows = append(rows, section(r)...)
 	}
 	for _, rw := range rows {
@@ -230,7 +338,39 @@ func hookRows(r *results) []lifecycleRow {
 		},
 		{label: "baseline: `nsenter … /bin/true`, same rounds (ms)", cell: h.nsenter.spread(2)},
 		{label: "hook net of nsenter: hook − same round's `true` (ms)", cell: h.net.spread(2)},
+		{
+			label: fmt.Sprintf("PID 1's VmRSS before the first hook prestop → after %d (KiB)", h.calls),
+			cell:  fmt.Sprintf("%d → %d", h.rssBefore, h.rssAfter), vs: fmt.Sprintf("%+d KiB", h.rssAfter-h.rssBefore),
+		},
+		{
+			label: fmt.Sprintf("PID 1's RssAnon before the first hook prestop → after %d (KiB)", h.calls),
+			cell:  fmt.Sprintf("%d → %d", h.anonBefore, h.anonAfter), vs: fmt.Sprintf("%+d KiB", h.anonAfter-h.anonBefore),
+		},
 	}
+}
+
+// loggedRows: SIGUSR1 through podinit -v, whose every forward is a log
+// line, with its stdout read and with it full; measured in the same rounds
+// as the measurements table.
+func loggedRows(r *results) []lifecycleRow {
+	read, full := r.logged[0].name, r.logged[1].name
+	lat := r.latencySample
+	var rows []lifecycleRow
+	for _, n := range []string{read, full} {
+		rw := lifecycleRow{label: "SIGUSR1 latency, " + n + " (µs)", cell: lat(n).spread(1)}
+		if n == full {
+			rw.vs = diff(lat(full).median(), lat(read).median(), 1, "µs vs stdout read")
+		}
+		rows = append(rows, rw)
+	}
+	for _, n := range []string{read, full} {
+		l := r.latency[n]
+		rows = append(rows, lifecycleRow{
+			label: "SIGUSR1 latency p99, " + n + "; answered (µs)",
+			cell:  fmt.Sprintf("%.1f; %d of %d", lat(n).percentile(99), len(l.micros), l.sent),
+		})
+	}
+	return rows
 }
 
 func termRows(r *results) []lifecycleRow {
@@ -262,7 +402,8 @@ func plannedIdleRows(r *results) []lifecycleRow {
 		return lifecycleRow{label: label, cell: get(with).spread(0), vs: vs}
 	}
 	return []lifecycleRow{
-		row("idle RSS with a plan (KiB)", func(i *idleResult) sample { return i.rssKiB }, "KiB"),
+		row("idle VmRSS with a plan (KiB)", func(i *idleResult) sample { return i.rssKiB }, "KiB"),
+		row("idle RssAnon with a plan (KiB)", func(i *idleResult) sample { return i.anonKiB }, "KiB"),
 		row("idle CPU ticks "+per+" with a plan", func(i *idleResult) sample { return i.ticks }, ""),
 		row("idle wakeups (context switches) "+per+" with a plan", func(i *idleResult) sample { return i.wakeups }, ""),
 		row("idle threads with a plan", func(i *idleResult) sample { return i.threads }, ""),

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"strconv"
@@ -24,6 +25,7 @@ type sigTarget struct {
 	pid     int            // the init's host pid, or the receiver's own without init
 	reports *os.File       // the receiver's fd 3
 	stdin   io.WriteCloser // closing it ends the receiver, and so the init
+	stdout  *os.File       // the read end of the init's full stdout pipe, if it has one
 }
 
 // startReceiver starts the receiver for sig under in (noInit: directly as a
@@ -37,6 +39,15 @@ func startReceiver(in initUnderTest, self string, sig unix.Signal) (*sigTarget, 
 	if sig == unix.SIGTERM {
 		cmd = helperCommand(in, self, modeTerm, pw) // see termrecv.go
 	}
+	var outR, outW *os.File
+	if in.stdout != toDevNull {
+		if outR, outW, err = os.Pipe(); err != nil {
+			pr.Close()
+			pw.Close()
+			return nil, err
+		}
+		cmd.Stdout = outW
+	}
 	stdin, err := cmd.StdinPipe()
 	if err == nil {
 		err = cmd.Start()
@@ -44,12 +55,41 @@ func startReceiver(in initUnderTest, self string, sig unix.Signal) (*sigTarget, 
 	pw.Close()
 	if err != nil {
 		pr.Close()
+		if outR != nil {
+			outR.Close()
+			outW.Close()
+		}
 		return nil, err
 	}
 	t := &sigTarget{in: in, cmd: cmd, pid: cmd.Process.Pid, reports: pr, stdin: stdin}
+	switch in.stdout {
+	case toReader:
+		// Read to the end, which comes when the init and its app have
+		// exited and closed their copies.
+		outW.Close()
+		go func() {
+			_, _ = io.Copy(io.Discard, outR)
+			outR.Close()
+		}()
+	case toFullPipe:
+		t.stdout = outR
+	}
 	if _, err := t.next(waitReport); err != nil {
+		if in.stdout == toFullPipe {
+			outW.Close()
+		}
 		t.stop()
 		return nil, fmt.Errorf("%s: receiver not ready: %w", in.name, err)
+	}
+	if in.stdout == toFullPipe {
+		// Filled only now, so that the init's start-up lines found room:
+		// what is measured is an init whose stdout fills while it runs.
+		err := fillPipe(outW)
+		outW.Close()
+		if err != nil {
+			t.stop()
+			return nil, fmt.Errorf("%s: fill its stdout: %w", in.name, err)
+		}
 	}
 	if in.path != "" {
 		// The receiver is ready, so the init that started it exists.
@@ -59,6 +99,33 @@ func startReceiver(in initUnderTest, self string, sig unix.Signal) (*sigTarget, 
 		}
 	}
 	return t, nil
+}
+
+// fillPipe fills the pipe whose write end is w until a write would block.
+// It writes through a file description of its own, opened with O_NONBLOCK
+// by /proc/self/fd (opening that path opens the pipe anew, where dup(2)
+// would share the flags), so the init's stdout stays blocking. Writes of up
+// to PIPE_BUF bytes are all or nothing, hence the single bytes at the end:
+// they use the last byte of room a page-sized write could not.
+func fillPipe(w *os.File) error {
+	fd, err := unix.Open(fmt.Sprintf("/proc/self/fd/%d", w.Fd()), unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	for _, size := range []int{4096, 1} {
+		b := make([]byte, size)
+		for {
+			_, err := unix.Write(fd, b)
+			if err == unix.EAGAIN {
+				break
+			}
+			if err != nil && err != unix.EINTR {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // next returns the next time the receiver reported.
@@ -78,6 +145,11 @@ func (t *sigTarget) stop() error { return t.stopWithin(10 * time.Second) }
 // stopWithin is stop with a deadline of d. The error says whether the init
 // (or, without one, the receiver) exited 0 by itself in time.
 func (t *sigTarget) stopWithin(d time.Duration) error {
+	if t.stdout != nil {
+		// An init blocked on a full stdout gets EPIPE now and can go on
+		// to exit.
+		t.stdout.Close()
+	}
 	t.stdin.Close()
 	err := waitWithin(t.cmd, d)
 	t.reports.Close()
@@ -89,6 +161,11 @@ type latencyResult struct {
 	micros sample // from kill(2) to the receiver's read of the signalfd
 	sent   int
 	lost   int // signals that got no report within a second
+
+	// The init's own cost over all its signals, per signal sent: context
+	// switches summed over its threads, and CPU from its CPU clock. NaN
+	// without an init.
+	switches, cpuMicros float64
 }
 
 // measureLatency sends n SIGUSR1s through every init, and straight to a
@@ -108,8 +185,16 @@ func measureLatency(inits []initUnderTest, self string, n int) (map[string]*late
 		targets = append(targets, t)
 	}
 	out := make(map[string]*latencyResult)
+	before := make(map[string]initCost)
 	for _, t := range targets {
-		out[t.in.name] = &latencyResult{}
+		out[t.in.name] = &latencyResult{switches: math.NaN(), cpuMicros: math.NaN()}
+		if t.in.path != "" {
+			c, err := costOf(t.pid)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", t.in.name, err)
+			}
+			before[t.in.name] = c
+		}
 	}
 	for range n {
 		for _, t := range targets {
@@ -118,7 +203,36 @@ func measureLatency(inits []initUnderTest, self string, n int) (map[string]*late
 			}
 		}
 	}
+	for _, t := range targets {
+		c0, ok := before[t.in.name]
+		r := out[t.in.name]
+		if !ok || r.sent == 0 {
+			continue
+		}
+		c1, err := costOf(t.pid)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", t.in.name, err)
+		}
+		r.switches = float64(c1.switches-c0.switches) / float64(r.sent)
+		r.cpuMicros = us(c1.cpu-c0.cpu) / float64(r.sent)
+	}
 	return out, nil
+}
+
+// initCost is what a process has spent so far: context switches summed
+// over its threads, and CPU.
+type initCost struct {
+	switches int64
+	cpu      time.Duration
+}
+
+func costOf(pid int) (initCost, error) {
+	sw, err := contextSwitches(procDir(pid))
+	if err != nil {
+		return initCost{}, err
+	}
+	cpu, err := processCPU(pid)
+	return initCost{switches: sw, cpu: cpu}, err
 }
 
 // pingOnce sends one SIGUSR1 and waits for its report. After a loss a target
