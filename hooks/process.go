@@ -254,8 +254,11 @@ func (pp *phaseProcess) send(kind byte, text string) error {
 	pp.mu.Lock()
 	defer pp.mu.Unlock()
 	// A phase process that stops reading cannot hold PID 1's goroutine.
+	// The deadline is cleared once written: a deadline left set is a
+	// runtime timer that would wake PID 1 a second later for nothing.
 	_ = pp.conn.SetWriteDeadline(time.Now().Add(killMargin))
 	_, err := pp.conn.Write(encodeMessage(kind, text))
+	_ = pp.conn.SetWriteDeadline(time.Time{})
 	return err
 }
 
