@@ -7,16 +7,16 @@ import "fmt"
 // move the life cannot make, so the loop's decisions read as "in this state,
 // on this event" rather than as a combination of flags.
 //
-//	starting ──► running ──► prestopping ──► signalled ──► exited ──► leftovers ──► finished
-//	   │            │  └───────────┼─────────────┘ ▲          │  ▲         │             ▲
-//	   │            └──────────────┴─── the app exits ─────────┘  └─────────┼─────────────┤
-//	   └──────────────────────── BeforeStart failed, or the app could not start ──────────┘
+// The life runs starting → running → prestopping → signalled → exited →
+// leftovers → finished; the moves table below is the whole of it. A stop
+// that has no BeforeStop goes from running straight to signalled; an app
+// that exits before its stop signal skips what is left of the stop; a start
+// that fails goes from starting to finished; an app that leaves nothing
+// behind, or whose leftovers are abandoned, goes from exited to finished.
 //
-// A stop that has no BeforeStop goes from running straight to signalled; an
-// app that exits before its stop signal skips what is left of the stop. Two
-// things are kept beside the state because they are not stages: holds, the
-// work beside the loop that must end before leftovers are signalled, and the
-// queue of posted work, which is closed only once finished and empty.
+// Two things are kept beside the state because they are not stages: holds,
+// the work beside the loop that must end before leftovers are signalled,
+// and the queue of posted work, which is closed only once finished and empty.
 type state int
 
 const (
