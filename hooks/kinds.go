@@ -19,8 +19,9 @@ type kind struct {
 	// nargs is how many arguments the step takes after its options; -1
 	// means one or more (exec's command and its arguments).
 	nargs int
-	// http says the step takes --header, --data and --expect.
-	http bool
+	// http says the step takes --header, --data and --expect; method,
+	// that its first of two arguments is the HTTP method.
+	http, method bool
 	// check validates the arguments as written, args expanded with
 	// placeholders for ${VAR}; nil checks nothing beyond nargs.
 	check func(s *Step, args []string) error
@@ -39,7 +40,7 @@ func init() {
 	kinds = []kind{
 		{name: "exec", usage: "exec [--timeout D] [--optional] CMD [ARGS...]", nargs: -1, check: checkExec, run: runExec},
 		{name: "http", usage: "http [METHOD] URL [--header K:V] [--data BODY] [--expect CODES]", nargs: 1, http: true,
-			check: checkHTTP, run: runHTTP},
+			method: true, check: checkHTTP, run: runHTTP},
 		{name: "sleep", usage: "sleep D", nargs: 1, check: checkSleep, run: runSleep, worst: sleepLength},
 		{name: "wait-tcp", usage: "wait-tcp HOST:PORT", nargs: 1, check: checkAddress, run: runWaitTCP},
 		{name: "wait-http", usage: "wait-http URL [--expect CODES]", nargs: 1, http: true, check: checkHTTP, run: runWaitHTTP},

@@ -100,7 +100,7 @@ func (s *Step) parseArgs(k *kind, words []string) error {
 			return err
 		}
 	}
-	if k.http && k.nargs == 1 && len(s.Args) == 2 && s.Kind == "http" {
+	if k.method && len(s.Args) == 2 {
 		s.Method, s.Args = strings.ToUpper(s.Args[0]), s.Args[1:]
 	}
 	if s.Method == "" {
