@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"time"
+
+	"github.com/podinit/podinit/procfs"
 )
 
 // idleSettle lets an init finish starting (and the Go runtime's background
@@ -47,7 +49,7 @@ func idleRound(in initUnderTest, window time.Duration, r *idleResult) error {
 	if err != nil {
 		return err
 	}
-	dir := procDir(pid)
+	dir := procfs.Dir(pid)
 	ticks0, err := cpuTicks(dir)
 	if err != nil {
 		return err

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/podinit/podinit/procfs"
 )
 
 // podinit's lifecycle has no counterpart in the other inits, so it is
@@ -147,10 +149,10 @@ func measureHook(pod initUnderTest, runs, calls int) (*hookResult, error) {
 
 // rss is process pid's VmRSS and RssAnon in KiB.
 func rss(pid int) (vm, anon int64, err error) {
-	if vm, err = statusField(procDir(pid), "VmRSS"); err != nil {
+	if vm, err = statusField(procfs.Dir(pid), "VmRSS"); err != nil {
 		return 0, 0, err
 	}
-	anon, err = statusField(procDir(pid), "RssAnon")
+	anon, err = statusField(procfs.Dir(pid), "RssAnon")
 	return vm, anon, err
 }
 
@@ -182,13 +184,13 @@ func waitListening(unshare int, deadline time.Time) (int, error) {
 // sockets, from /proc/PID/fd, against /proc/net/unix of the network
 // namespace that the bench shares with the inits.
 func listening(pid int) (bool, error) {
-	fds, err := os.ReadDir(procDir(pid) + "/fd")
+	fds, err := os.ReadDir(procfs.Dir(pid) + "/fd")
 	if err != nil {
 		return false, err
 	}
 	held := make(map[string]bool)
 	for _, fd := range fds {
-		link, err := os.Readlink(procDir(pid) + "/fd/" + fd.Name())
+		link, err := os.Readlink(procfs.Dir(pid) + "/fd/" + fd.Name())
 		if inode, ok := strings.CutPrefix(link, "socket:["); err == nil && ok {
 			held[strings.TrimSuffix(inode, "]")] = true
 		}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,32 +10,17 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/podinit/podinit/procfs"
 )
 
 // The /proc readers take a directory such as /proc/1234, so the reaping
 // helper can read its own namespace's /proc/1 and the bench the host's view.
 
-func procDir(pid int) string { return "/proc/" + strconv.Itoa(pid) }
-
-// statFields returns the fields of DIR/stat after the command name, so that
-// index 0 is field 3 of proc(5) (the state). The name is in parentheses and
-// may itself contain spaces and parentheses, hence the last ')'.
-func statFields(dir string) ([]string, error) {
-	b, err := os.ReadFile(dir + "/stat")
-	if err != nil {
-		return nil, err
-	}
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return nil, fmt.Errorf("%s/stat: no command name", dir)
-	}
-	return strings.Fields(string(b[i+1:])), nil
-}
-
 // cpuTicks is utime+stime (fields 14 and 15 of proc(5)) in clock ticks,
 // summed over the process's threads, living and dead.
 func cpuTicks(dir string) (int64, error) {
-	f, err := statFields(dir)
+	f, err := procfs.StatFields(dir)
 	if err != nil {
 		return 0, err
 	}
@@ -54,7 +38,7 @@ func cpuTicks(dir string) (int64, error) {
 // isZombie reports whether DIR is a process that has exited and waits to be
 // reaped. A process that is already gone is not one.
 func isZombie(dir string) bool {
-	f, err := statFields(dir)
+	f, err := procfs.StatFields(dir)
 	return err == nil && len(f) > 0 && f[0] == "Z"
 }
 
@@ -105,7 +89,7 @@ func contextSwitches(dir string) (int64, error) {
 // children returns the children of process pid's main thread, which for a
 // single-threaded parent such as unshare are all its children.
 func children(pid int) ([]int, error) {
-	dir := procDir(pid)
+	dir := procfs.Dir(pid)
 	b, err := os.ReadFile(dir + "/task/" + strconv.Itoa(pid) + "/children")
 	if err != nil {
 		return nil, err
@@ -125,9 +109,9 @@ func children(pid int) ([]int, error) {
 // a Go init may fork from any of its threads, and each thread's children
 // file lists only the children it forked.
 func threadsChildren(pid int) ([]int, error) {
-	tasks, err := filepath.Glob(procDir(pid) + "/task/*")
+	tasks, err := filepath.Glob(procfs.Dir(pid) + "/task/*")
 	if err != nil || len(tasks) == 0 {
-		return nil, fmt.Errorf("%s: no threads", procDir(pid))
+		return nil, fmt.Errorf("%s: no threads", procfs.Dir(pid))
 	}
 	var kids []int
 	for _, t := range tasks {

@@ -12,6 +12,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/podinit/podinit/procfs"
 )
 
 // reapResult is one reaping round, measured by the orphans helper inside the
@@ -257,7 +259,7 @@ func readExitReport(fd int) (pid int, exited int64, err error) {
 // included, or the deadline passes, and returns when that was. Polling (a
 // few microseconds a look) is the only way to see another's child go.
 func waitGone(pid int, deadline int64) int64 {
-	dir := procDir(pid)
+	dir := procfs.Dir(pid)
 	for {
 		err := unix.Access(dir, unix.F_OK)
 		now := monotonic()

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/podinit/podinit/procfs"
 )
 
 // sigRT is SIGRTMIN+5 as C programs number it (glibc keeps 32 and 33).
@@ -227,7 +229,7 @@ type initCost struct {
 }
 
 func costOf(pid int) (initCost, error) {
-	sw, err := contextSwitches(procDir(pid))
+	sw, err := contextSwitches(procfs.Dir(pid))
 	if err != nil {
 		return initCost{}, err
 	}

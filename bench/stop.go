@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/podinit/podinit/procfs"
 )
 
 // stopResult is how long an init takes from a SIGTERM to its own exit when
@@ -95,7 +97,7 @@ func waitForApp(unshare int, comm string, deadline time.Time) (int, error) {
 			var kids []int
 			if kids, err = threadsChildren(pid); err == nil {
 				for _, k := range kids {
-					if b, _ := os.ReadFile(procDir(k) + "/comm"); strings.TrimSpace(string(b)) == comm {
+					if b, _ := os.ReadFile(procfs.Dir(k) + "/comm"); strings.TrimSpace(string(b)) == comm {
 						return pid, nil
 					}
 				}
