@@ -28,11 +28,7 @@ func TestAFaultInsidePrestopEndsThePhaseNotPID1(t *testing.T) {
 			p.expectPrefix("got 15")
 			p.expectExit(0)
 			out := p.stdout.String()
-			for _, want := range []string{"prestop 1/1 failed", tc.want, "prestop failed"} {
-				if !strings.Contains(out, want) {
-					t.Errorf("log lacks %q:\n%s", want, out)
-				}
-			}
+			wantAll(t, "log", out, "prestop 1/1 failed", tc.want, "prestop failed")
 		})
 	}
 }
@@ -49,11 +45,7 @@ func TestAHungPhaseProcessIsKilledAtItsBudget(t *testing.T) {
 	p.expectPrefix("got 15")
 	p.expectExit(0)
 	out := p.stdout.String()
-	for _, want := range []string{"the phase process was still running 1s past its budget of 1s: killed", "prestop failed"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("log lacks %q:\n%s", want, out)
-		}
-	}
+	wantAll(t, "log", out, "the phase process was still running 1s past its budget of 1s: killed", "prestop failed")
 }
 
 // A poststart whose process crashes fails the container, as a failed
@@ -65,11 +57,7 @@ func TestACrashedPoststartFailsTheContainer(t *testing.T) {
 	p.expectPrefix("got 15")
 	p.expectExit(1)
 	out := p.stdout.String()
-	for _, want := range []string{"panic: PODINIT_TEST_FAULT", "poststart failed: stopping the app with SIGTERM"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("log lacks %q:\n%s", want, out)
-		}
-	}
+	wantAll(t, "log", out, "panic: PODINIT_TEST_FAULT", "poststart failed: stopping the app with SIGTERM")
 	if strings.Contains(out, "received SIGTERM") {
 		t.Errorf("log says a SIGTERM was received, though none was sent:\n%s", out)
 	}
@@ -88,9 +76,15 @@ func TestPhasesRunInAChildProcessOfPID1(t *testing.T) {
 	if strings.Contains(out, "| parent 1\n") {
 		t.Fatalf("the exec step's parent is PID 1: the step ran inside PID 1's process:\n%s", out)
 	}
-	for _, want := range []string{"| podinit _phase prestop", "| grandparent 1"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("log lacks %q:\n%s", want, out)
+	wantAll(t, "log", out, "| podinit _phase prestop", "| grandparent 1")
+}
+
+// wantAll fails t for each of wants that text (what, e.g. "log") lacks.
+func wantAll(t *testing.T, what, text string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(text, want) {
+			t.Errorf("%s lacks %q:\n%s", what, want, text)
 		}
 	}
 }

@@ -31,10 +31,7 @@ func TestASecondStopSignalDuringPrestopIsForwarded(t *testing.T) {
 // kubelet stops the container as a deletion does, its preStop hook first,
 // and podinit leaves that stop to it.
 func TestAFastFailingPoststartWaitsForKubeletsHooks(t *testing.T) {
-	msg := filepath.Join(t.TempDir(), "termination-log")
-	if err := os.WriteFile(msg, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	msg := emptyTerminationLog(t)
 	p := start(t, asPID1, append([]string{"--termination-log", msg, "--poststart", "exec false", "--prestop", "sleep 1ms", "--"},
 		helper("stamp-signals")...)...)
 	p.expect("ready")
@@ -49,20 +46,14 @@ func TestAFastFailingPoststartWaitsForKubeletsHooks(t *testing.T) {
 	p.expectPrefix("got 15 ")
 	p.expectExit(1)
 	b, _ := os.ReadFile(msg)
-	for _, want := range []string{"poststart: failed: poststart: step 1 (exec false): exit code 1", "prestop: ok (started by hook)"} {
-		if !strings.Contains(string(b), want) {
-			t.Errorf("termination message %q lacks %q", b, want)
-		}
-	}
+	wantAll(t, "termination message", string(b),
+		"poststart: failed: poststart: step 1 (exec false): exit code 1", "prestop: ok (started by hook)")
 }
 
 // Without kubelet no hook comes: the failed poststart stops the app itself,
 // says so, and the termination message says who started prestop.
 func TestAFailedPoststartWithoutKubeletStopsTheApp(t *testing.T) {
-	msg := filepath.Join(t.TempDir(), "termination-log")
-	if err := os.WriteFile(msg, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	msg := emptyTerminationLog(t)
 	p := start(t, asPID1, append([]string{"--termination-log", msg, "--poststart", "exec false", "--prestop", "sleep 1ms", "--"},
 		helper("stamp-signals")...)...)
 	p.expect("ready")
@@ -73,7 +64,16 @@ func TestAFailedPoststartWithoutKubeletStopsTheApp(t *testing.T) {
 		t.Errorf("log does not say why the app was stopped:\n%s", out)
 	}
 	b, _ := os.ReadFile(msg)
-	if want := "prestop: ok (started by podinit after poststart failed)"; !strings.Contains(string(b), want) {
-		t.Errorf("termination message %q lacks %q", b, want)
+	wantAll(t, "termination message", string(b), "prestop: ok (started by podinit after poststart failed)")
+}
+
+// emptyTerminationLog is a termination log as Kubernetes mounts it: a file
+// that exists, empty, for podinit to write.
+func emptyTerminationLog(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "termination-log")
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
 	}
+	return path
 }
