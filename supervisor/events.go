@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/podinit/podinit/signals"
 )
 
 // EventKind says what happened. The supervisor reports events and leaves their
@@ -20,7 +22,7 @@ const (
 	TerminalDetached
 	// Spawned: the application started as PID.
 	Spawned
-	// Received: a signal arrived (every one, SIGCHLD included).
+	// Received: a signal arrived (every one, SIGCHLD included) From a sender.
 	Received
 	// Forwarded: Signal arrived and Sent went to PID (negative: a process group).
 	Forwarded
@@ -54,7 +56,8 @@ type Event struct {
 	Code   int
 	Count  int
 	Argv   []string
-	After  time.Duration // for Escalated: how long the application had
-	Reason string        // for Stopping: why podinit stops the app itself
+	After  time.Duration  // for Escalated: how long the application had
+	Reason string         // for Stopping: why podinit stops the app itself
+	From   signals.Sender // for Received: who sent the signal
 	Err    error
 }

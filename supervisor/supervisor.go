@@ -378,7 +378,7 @@ func (l *loop) handle(r record) {
 	if r.Signo == 0 {
 		return // a wake-up: posted work is run after the batch
 	}
-	l.cfg.Events(Event{Kind: Received, Signal: r.Signo, PID: r.Pid})
+	l.cfg.Events(Event{Kind: Received, Signal: r.Signo, PID: r.Pid, From: signals.Sender{PID: r.Pid, Code: r.Code}})
 	switch {
 	case r.Signo == unix.SIGCHLD:
 		return

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/podinit/podinit/hooks"
+	"github.com/podinit/podinit/procfs"
 	"github.com/podinit/podinit/signals"
 	"github.com/podinit/podinit/supervisor"
 )
@@ -227,6 +228,14 @@ func (l *logger) event(e supervisor.Event) {
 		}
 	case supervisor.Spawned:
 		l.logf(levelInfo, "started %s as pid %d", quoteArgv(e.Argv), e.PID)
+	case supervisor.Received:
+		if e.Signal != unix.SIGCHLD && l.level >= levelDebug {
+			comm := ""
+			if e.From.PID > 0 && !e.From.Kernel() {
+				comm = procfs.Comm(e.From.PID)
+			}
+			l.logf(levelDebug, "received %s %s", signals.Name(e.Signal), e.From.Describe(comm))
+		}
 	case supervisor.Forwarded:
 		l.logf(levelDebug, "forwarded %s to %s%s", describeRewrite(e.Signal, e.Sent), signals.Target(e.PID), errSuffix(e.Err))
 	case supervisor.Dropped:
