@@ -17,6 +17,9 @@ const (
 	Subreaper EventKind = iota
 	// NotReaping: podinit is neither PID 1 nor a subreaper, so orphans escape it.
 	NotReaping
+	// SubreaperRefused: podinit is not PID 1 and the kernel refused to make
+	// it a child subreaper (Err says why), so orphans escape it.
+	SubreaperRefused
 	// TerminalDetached: podinit gave up its controlling terminal for the
 	// application's new session (Err is set when that failed).
 	TerminalDetached

@@ -314,6 +314,27 @@ func TestNotPID1ReapsAsSubreaper(t *testing.T) {
 	}
 }
 
+// qemu-user answers PR_SET_CHILD_SUBREAPER with EINVAL: a real refusal, as
+// a seccomp profile that denies prctl gives. Orphans then escape podinit, but
+// the app must still run, get its signals and give its exit code; podinit
+// says at the default level that it is not reaping.
+func TestARefusedSubreaperWarnsAndRunsTheApp(t *testing.T) {
+	p := start(t, underEmulator(t, options{}), helper("record-signals", "until-term")...)
+	p.expectPrefix("ready ")
+	p.signal(unix.SIGTERM)
+	p.expect("app got 15")
+	p.expectExit(0)
+	expectOutput(t, "stdout", p.stdout.String(), "could not register as child subreaper (invalid argument): orphans of the app are not reaped here")
+
+	code, stdout, stderr := runToEnd(t, underEmulator(t, tiniChild), "-s", "--", "sh", "-c", "exit 5")
+	if code != 5 {
+		t.Fatalf("tini -s: exit %d, want 5; output:\n%s%s", code, stdout, stderr)
+	}
+	expectOutput(t, "tini's stderr", stderr,
+		"] Failed to register as child subreaper: Invalid argument\n",
+		"] Tini is not running as PID 1 and isn't registered as a child subreaper.\n")
+}
+
 func TestCommandNotFoundOrNotExecutable(t *testing.T) {
 	code, _, errout := runToEnd(t, asPID1, "no-such-command-anywhere")
 	if code != 127 || !strings.Contains(errout, "no-such-command-anywhere") {

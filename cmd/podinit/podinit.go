@@ -222,6 +222,8 @@ func (l *logger) event(e supervisor.Event) {
 	switch e.Kind {
 	case supervisor.Subreaper:
 		l.logf(levelDebug, "not PID 1 (pid %d): registered as child subreaper, so orphans are re-parented here and reaped", os.Getpid())
+	case supervisor.SubreaperRefused:
+		l.logf(levelInfo, "not PID 1 (pid %d) and could not register as child subreaper (%v): orphans of the app are not reaped here; run podinit as PID 1 to reap them", os.Getpid(), e.Err)
 	case supervisor.TerminalDetached:
 		if e.Err != nil && !errors.Is(e.Err, unix.ENOTTY) {
 			l.logf(levelDebug, "could not release the terminal for the app: %v", e.Err)
