@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/podinit/podinit/logsink"
 	"github.com/podinit/podinit/signals"
 	"github.com/podinit/podinit/supervisor"
 )
@@ -40,12 +41,20 @@ This option can be specified multiple times.
 Use --help for full usage.
 `
 
-type dumbInitLog struct{ debug bool }
+type dumbInitLog struct {
+	debug bool
+	sink  *logsink.Sink // nil until supervision starts
+}
 
 func (d *dumbInitLog) printf(format string, args ...any) {
 	if d.debug {
-		fmt.Fprintf(stderr, "[dumb-init] "+format+"\n", args...)
+		d.errorf(format, args...)
 	}
+}
+
+// errorf writes a line whatever the verbosity.
+func (d *dumbInitLog) errorf(format string, args ...any) {
+	emit(d.sink, 2, fmt.Sprintf("[dumb-init] "+format, args...))
 }
 
 func runDumbInit(args []string, env environ) int {
@@ -97,6 +106,8 @@ func runDumbInit(args []string, env environ) int {
 		fmt.Fprint(stderr, short)
 		return 1
 	}
+	log.sink = newSink(2, func(n int) string { return fmt.Sprintf("[dumb-init] %d log lines dropped", n) })
+	defer closeSink(log.sink)
 	log.printf("Running in debug mode.")
 	cfg := supervisor.Config{
 		Argv:      argv,
@@ -127,7 +138,7 @@ func runDumbInit(args []string, env environ) int {
 	if cwd, err := os.Getwd(); err == nil && os.Chdir("/") == nil {
 		cfg.Dir = cwd
 	}
-	lc, err := personaLifecycle(env, &cfg)
+	lc, err := personaLifecycle(env, &cfg, log.sink)
 	if err != nil {
 		fmt.Fprintf(stderr, "podinit: %v\n", err)
 		return 2
@@ -137,10 +148,10 @@ func runDumbInit(args []string, env environ) int {
 	var spawnErr *supervisor.SpawnError
 	switch {
 	case errors.As(err, &spawnErr):
-		fmt.Fprintf(stderr, "[dumb-init] %s: %s\n", spawnErr.Name, strerror(spawnErr.Err))
+		log.errorf("%s: %s", spawnErr.Name, strerror(spawnErr.Err))
 		code = 2
 	case err != nil:
-		fmt.Fprintf(stderr, "[dumb-init] %v\n", err)
+		log.errorf("%v", err)
 		code = max(code, 1)
 	default:
 		log.printf("Child exited with status %d. Goodbye.", code)

@@ -152,6 +152,9 @@ type options struct {
 	argv0 string   // the name podinit is called by; "" is podinit
 	env   []string // added to the test's environment
 	wrap  []string // a command that execs podinit, for inherited state
+	// stdout, when set, is podinit's standard output instead of a buffer
+	// the test reads.
+	stdout *os.File
 }
 
 // start runs podinit with args. The application's reports arrive on p.reports.
@@ -179,6 +182,9 @@ func start(t *testing.T, o options, args ...string) *proc {
 	p.cmd = exec.Command(argv[0], argv[1:]...)
 	p.cmd.Env = append(append(os.Environ(), helperEnv+"=1"), o.env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
+	if o.stdout != nil {
+		p.cmd.Stdout = o.stdout
+	}
 	p.cmd.ExtraFiles = []*os.File{w}
 	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
 		t.Fatal(err)

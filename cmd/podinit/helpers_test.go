@@ -63,6 +63,8 @@ func runHelper(name string, args []string) int {
 		return leaveMember(args)
 	case "member-until-term":
 		return memberUntilTerm()
+	case "flood-until-term":
+		return floodUntilTerm(args)
 	}
 	fmt.Fprintf(os.Stderr, "unknown helper %q\n", name)
 	return 2

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/podinit/podinit/hooks"
+	"github.com/podinit/podinit/logsink"
 	"github.com/podinit/podinit/signals"
 	"github.com/podinit/podinit/supervisor"
 )
@@ -78,7 +79,7 @@ func newLifecycle(plan *hooks.Plan, lf *lifecycleFlags, cfg *supervisor.Config, 
 	// hooks.ProcessRunner.
 	runner := &hooks.ProcessRunner{Command: phaseCommand, Format: format}
 	l.lc = &hooks.Lifecycle{Plan: plan, Runner: runner,
-		Emit: func(line string) { fmt.Fprintln(stdout, line) },
+		Emit: log.progress,
 	}
 	if len(plan.Steps[hooks.Prestart]) > 0 {
 		cfg.BeforeStart = l.prestart
@@ -340,7 +341,8 @@ func outcome(run *hooks.Run) string {
 // command lines stay exactly the originals', so the plan, the grace period
 // and the stop timeout come from the PODINIT_* variables only. Without them
 // there is no stop timeout, as with the originals.
-func personaLifecycle(env environ, cfg *supervisor.Config) (*lifecycle, error) {
+// Its own lines go to sink, the persona's, in podinit's words.
+func personaLifecycle(env environ, cfg *supervisor.Config, sink *logsink.Sink) (*lifecycle, error) {
 	fs, f := newPodinitFlags()
 	if err := setFromEnv(fs, env); err != nil {
 		return nil, err
@@ -355,5 +357,7 @@ func personaLifecycle(env environ, cfg *supervisor.Config) (*lifecycle, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newLifecycle(plan, &f.lifecycle, cfg, &logger{level: levelInfo, now: time.Now})
+	format, _ := hooks.ParseFormat(f.lifecycle.logFormat) // newLifecycle reports a bad one
+	log := &logger{level: levelInfo, json: format == "json", now: time.Now, sink: sink}
+	return newLifecycle(plan, &f.lifecycle, cfg, log)
 }

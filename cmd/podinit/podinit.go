@@ -166,13 +166,17 @@ func runPodinit(args []string, env environ) int {
 		return usageError(err)
 	}
 
-	log := &logger{level: levelInfo, now: time.Now}
+	level := levelInfo
 	switch {
 	case f.quiet:
-		log.level = levelError
+		level = levelError
 	case f.verbose > 0:
-		log.level = levelDebug
+		level = levelDebug
 	}
+	// A bad format is reported by newLifecycle below, before anything runs.
+	format, _ := hooks.ParseFormat(f.lifecycle.logFormat)
+	log := newLogger(level, format == "json")
+	defer log.close()
 	cfg := supervisor.Config{
 		Argv:            argv,
 		Env:             env.list,
@@ -217,8 +221,31 @@ func runPodinit(args []string, env environ) int {
 	return lc.finish(code, err)
 }
 
+// eventLevels is the level each event is logged at, so that an event too
+// verbose for the level costs no formatting: with -v off, a forwarded signal
+// or a reaped orphan is only this look-up.
+var eventLevels = [...]int{
+	supervisor.Subreaper:          levelDebug,
+	supervisor.NotReaping:         levelDebug,
+	supervisor.TerminalDetached:   levelDebug,
+	supervisor.Spawned:            levelInfo,
+	supervisor.Received:           levelDebug,
+	supervisor.Forwarded:          levelDebug,
+	supervisor.Dropped:            levelDebug,
+	supervisor.Stopping:           levelInfo,
+	supervisor.Escalated:          levelInfo,
+	supervisor.Reaped:             levelDebug,
+	supervisor.AppExited:          levelInfo,
+	supervisor.LeftoversSignalled: levelInfo,
+	supervisor.SignalsLost:        levelError,
+	supervisor.Refused:            levelError,
+}
+
 // event words a supervisor event in podinit's voice.
 func (l *logger) event(e supervisor.Event) {
+	if int(e.Kind) < len(eventLevels) && !l.enabled(eventLevels[e.Kind]) {
+		return
+	}
 	switch e.Kind {
 	case supervisor.Subreaper:
 		l.logf(levelDebug, "not PID 1 (pid %d): registered as child subreaper, so orphans are re-parented here and reaped", os.Getpid())

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/podinit/podinit/logsink"
 	"github.com/podinit/podinit/signals"
 	"github.com/podinit/podinit/supervisor"
 )
@@ -47,17 +48,22 @@ type tiniLog struct {
 	verbosity int
 	pid       int
 	warnReap  bool
+	sink      *logsink.Sink // nil until supervision starts
 }
 
 func (t *tiniLog) print(level int, tag string, format string, args ...any) {
 	if level != 0 && t.verbosity < level {
 		return
 	}
-	w := stdout
+	fd := 1
 	if level <= 1 {
-		w = stderr
+		fd = 2
 	}
-	fmt.Fprintf(w, "[%s tini (%d)] %s\n", tag, t.pid, fmt.Sprintf(format, args...))
+	emit(t.sink, fd, t.line(tag, fmt.Sprintf(format, args...)))
+}
+
+func (t *tiniLog) line(tag, msg string) string {
+	return fmt.Sprintf("[%s tini (%d)] %s", tag, t.pid, msg)
 }
 
 func (t *tiniLog) fatal(format string, args ...any) { t.print(0, "FATAL", format, args...) }
@@ -139,7 +145,9 @@ func runTini(args []string, env environ) int {
 	}
 
 	cfg.Argv, cfg.Env, cfg.Events = argv, env.list, log.event
-	lc, err := personaLifecycle(env, &cfg)
+	log.sink = newSink(2, func(n int) string { return log.line("WARN ", fmt.Sprintf("%d log lines dropped", n)) })
+	defer closeSink(log.sink)
+	lc, err := personaLifecycle(env, &cfg, log.sink)
 	if err != nil {
 		fmt.Fprintf(stderr, "podinit: %v\n", err)
 		return 2
