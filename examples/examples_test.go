@@ -322,7 +322,7 @@ func (r *report) checkContainer(manifest string, image *dockerImage, w *workload
 }
 
 // planGrace is the grace period in the first line `podinit plan` prints.
-var planGrace = regexp.MustCompile(`(?m)^grace period (\S+);`)
+var planGrace = regexp.MustCompile(`(?m)^grace period (\S+):`)
 
 // checkPlan runs `podinit plan --strict` with the arguments podinit gets as
 // PID 1, in the container's environment. When the command line belongs to

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/podinit/podinit/stopbudget"
 )
 
 // Phase names a point in the container's life.
@@ -31,10 +33,6 @@ func ParsePhase(s string) (Phase, error) {
 	}
 	return "", fmt.Errorf("phase %q: expected prestart, poststart, prestop or poststop", s)
 }
-
-// DefaultStopReserve is the part of the grace period kept for the app after
-// its stop signal when no stop timeout is given: docker stop's default.
-const DefaultStopReserve = 10 * time.Second
 
 // Plan is the configured lifecycle.
 type Plan struct {
@@ -83,27 +81,21 @@ func (p *Plan) ReadPlanFile(r io.Reader, name string) error {
 	return sc.Err()
 }
 
-// stopReserve is the time kept for the app after its stop signal.
-func (p *Plan) stopReserve() time.Duration {
-	if p.StopTimeout > 0 {
-		return p.StopTimeout
-	}
-	return DefaultStopReserve
+// StopBudget is how the plan's stop shares the grace period.
+func (p *Plan) StopBudget() stopbudget.Budget {
+	return stopbudget.Budget{GracePeriod: p.GracePeriod, StopTimeout: p.StopTimeout}
 }
 
 // Budget is how long phase may run; 0 means no bound of its own (each step's
 // --timeout still applies). Kubernetes bounds neither prestart nor poststart;
-// prestop may use the grace period less what the app needs to stop; poststop
-// gets the stop reserve, since the runtime's SIGKILL is near by then.
+// prestop and poststop get their shares of the grace period (package
+// stopbudget has the rule).
 func (p *Plan) Budget(phase Phase) time.Duration {
 	switch phase {
 	case Prestop:
-		if p.GracePeriod <= 0 {
-			return 0
-		}
-		return max(p.GracePeriod-p.stopReserve(), 0)
+		return p.StopBudget().Prestop()
 	case Poststop:
-		return p.stopReserve()
+		return p.StopBudget().Poststop()
 	}
 	return 0
 }

@@ -7,6 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/podinit/podinit/signals"
+	"github.com/podinit/podinit/stopbudget"
 )
 
 // Session says where the application lives relative to podinit's own
@@ -59,7 +60,7 @@ type Config struct {
 	GracePeriod time.Duration
 	// StopTimeout is how long the application has after its stop signal
 	// before podinit sends SIGKILL to its process group. 0 means what is
-	// left of GracePeriod, but never less than minStopTimeout.
+	// left of GracePeriod, as package stopbudget decides.
 	StopTimeout time.Duration
 	// BeforeStart, when set, runs before the application starts, beside
 	// the loop (so its processes are reaped); the application starts only
@@ -105,17 +106,10 @@ func (c *Config) stopSignals() []unix.Signal {
 	return c.StopSignals
 }
 
-// minStopTimeout is the least an application gets after its stop signal
-// when GracePeriod is nearly spent, as kubelet gives at least 2s before SIGKILL.
-const minStopTimeout = 2 * time.Second
-
 // stopTimeout is how long the application gets after its stop signal when
 // the stop began at started; 0 means it is never killed.
 func (c *Config) stopTimeout(started time.Time) time.Duration {
-	if c.StopTimeout > 0 || c.GracePeriod <= 0 {
-		return c.StopTimeout
-	}
-	return max(c.GracePeriod-time.Since(started), minStopTimeout)
+	return stopbudget.Budget{GracePeriod: c.GracePeriod, StopTimeout: c.StopTimeout}.AppStop(time.Since(started))
 }
 
 func (c *Config) leftoverTimeout() time.Duration {

@@ -38,14 +38,14 @@ func TestAFaultInsidePrestopEndsThePhaseNotPID1(t *testing.T) {
 // gets the time it was promised.
 func TestAHungPhaseProcessIsKilledAtItsBudget(t *testing.T) {
 	p := start(t, options{pid1: true, env: []string{"PODINIT_TEST_FAULT=prestop:hang"}},
-		append([]string{"--grace-period", "4s", "--stop-timeout", "3s", "--prestop", "sleep 10s", "--"},
+		append([]string{"--grace-period", "5s", "--stop-timeout", "3s", "--prestop", "sleep 10s", "--"},
 			helper("stamp-signals")...)...)
 	p.expect("ready")
 	p.signal(unix.SIGTERM)
 	p.expectPrefix("got 15")
 	p.expectExit(0)
 	out := p.stdout.String()
-	wantAll(t, "log", out, "the phase process was still running 1s past its budget of 1s: killed", "prestop failed")
+	wantAll(t, "log", out, "the phase process was still running 1s past its budget of 2s: killed", "prestop failed")
 }
 
 // A poststart whose process crashes fails the container, as a failed

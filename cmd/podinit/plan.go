@@ -93,11 +93,7 @@ func commandWarnings(argv []string) []string {
 
 func describePlan(p *hooks.Plan) string {
 	var b strings.Builder
-	reserve := "the rest of the grace period, of which prestop's budget leaves " + hooks.DefaultStopReserve.String()
-	if p.StopTimeout > 0 {
-		reserve = p.StopTimeout.String()
-	}
-	fmt.Fprintf(&b, "grace period %s; the app's time after its stop signal: %s\n", p.GracePeriod, reserve)
+	fmt.Fprintf(&b, "%s\n", p.StopBudget().Describe())
 	for _, phase := range hooks.Phases {
 		steps := p.Steps[phase]
 		fmt.Fprintf(&b, "%s", phase)
@@ -140,14 +136,17 @@ func planWarnings(p *hooks.Plan) []string {
 			prestop += w
 		}
 	}
-	reserve := p.StopTimeout
-	if reserve == 0 {
-		reserve = hooks.DefaultStopReserve
+	budget := p.StopBudget()
+	reserve := budget.Reserve()
+	if budget.Overcommitted() {
+		out = append(out, fmt.Sprintf("--stop-timeout %s leaves prestop less than the grace period of %s allows: prestop gets %s, and the runtime may kill the app before its %s are up", p.StopTimeout, p.GracePeriod, budget.Prestop(), p.StopTimeout))
 	}
 	switch {
-	case unbounded && len(p.Steps[hooks.Prestop]) > 0:
+	case unbounded && !budget.Bounded():
+		out = append(out, "prestop has a step without --timeout and no grace period bounds it: it may wait forever")
+	case unbounded:
 		out = append(out, fmt.Sprintf("prestop has a step without --timeout: it may be cut short at its budget of %s", p.Budget(hooks.Prestop)))
-	case prestop+reserve > p.GracePeriod && len(p.Steps[hooks.Prestop]) > 0:
+	case budget.Bounded() && prestop > budget.Prestop():
 		out = append(out, fmt.Sprintf("prestop's worst case %s plus %s for the app is %s, more than the grace period of %s: prestop will be cut short", prestop, reserve, prestop+reserve, p.GracePeriod))
 	}
 	for _, phase := range []hooks.Phase{hooks.Prestart, hooks.Poststart} {

@@ -105,7 +105,7 @@ func newPodinitFlags() (*pflag.FlagSet, *podinitFlags) {
 	fs.VarP(rewriteValue(f.rewrite), "rewrite", "r", "forward signal FROM as TO (names or numbers; TO 0 drops FROM), e.g. TERM:QUIT; repeatable")
 	fs.Var(&f.stopSignals, "stop-signal", "a `SIG`nal that starts the stop sequence; repeatable")
 	fs.Var(&f.gracePeriod, "grace-period", "time from the first stop signal until CMD is killed")
-	fs.Var(&f.stopTimeout, "stop-timeout", "time CMD has after its stop signal before SIGKILL (default: the rest of the grace period, of which prestop's budget leaves 10s; never under 2s)")
+	fs.Var(&f.stopTimeout, "stop-timeout", "time CMD has after its stop signal before SIGKILL (default: the rest of the grace period, of which prestop leaves half, at most 10s; never under 2s)")
 	fs.Var(&f.leftoverTimeout, "leftover-timeout", "time processes CMD left behind have between SIGTERM and SIGKILL")
 	fs.VarP(exitCodesValue(f.remapExit), "remap-exit", "e", "exit 0 when CMD exits with CODE, e.g. 143 for a JVM; repeatable")
 	fs.VarP(&f.pdeathSignal, "pdeath-signal", "p", "signal podinit receives when its parent dies")
