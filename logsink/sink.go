@@ -12,6 +12,7 @@
 package logsink
 
 import (
+	encjson "encoding/json"
 	"sync"
 	"time"
 
@@ -184,4 +185,28 @@ func waitWritable(fd int) {
 			return
 		}
 	}
+}
+
+// Line is the one formatter of podinit's lines, its own and its phases'
+// alike. As text: a UTC timestamp to the millisecond, "podinit", then text.
+// As JSON: one object holding fields, the time in RFC 3339 with nanoseconds
+// and "podinit": subject (the phase, or "supervisor"), so that a log
+// pipeline that parses one line parses them all.
+func Line(json bool, t time.Time, subject, text string, fields map[string]any) string {
+	t = t.UTC()
+	if !json {
+		return t.Format("2006-01-02T15:04:05.000Z") + " podinit " + text
+	}
+	obj := make(map[string]any, len(fields)+2)
+	for k, v := range fields {
+		obj[k] = v
+	}
+	obj["time"] = t.Format(time.RFC3339Nano)
+	obj["podinit"] = subject
+	b, err := encjson.Marshal(obj)
+	if err != nil {
+		// Only a value JSON cannot hold gets here; the line still parses.
+		b, _ = encjson.Marshal(map[string]any{"time": obj["time"], "podinit": subject, "text": text})
+	}
+	return string(b)
 }
