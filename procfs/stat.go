@@ -44,3 +44,12 @@ func Parent(pid int) (int, bool) {
 	ppid, err := strconv.Atoi(f[1])
 	return ppid, err == nil
 }
+
+// Comm returns the command name of process pid, or "" if it is gone.
+func Comm(pid int) string {
+	b, err := os.ReadFile(Dir(pid) + "/comm")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSuffix(string(b), "\n")
+}

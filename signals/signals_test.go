@@ -57,9 +57,7 @@ func TestNameRoundTrips(t *testing.T) {
 
 func TestForwardable(t *testing.T) {
 	never := map[unix.Signal]bool{
-		unix.SIGKILL: true, unix.SIGSTOP: true, unix.SIGCHLD: true, unix.SIGURG: true,
-		unix.SIGILL: true, unix.SIGTRAP: true, unix.SIGABRT: true, unix.SIGBUS: true,
-		unix.SIGFPE: true, unix.SIGSEGV: true, unix.SIGSYS: true, 32: true, 33: true,
+		unix.SIGKILL: true, unix.SIGSTOP: true, unix.SIGCHLD: true,
 	}
 	count := 0
 	for sig := unix.Signal(1); sig <= RTMax; sig++ {
@@ -75,6 +73,21 @@ func TestForwardable(t *testing.T) {
 	}
 	if Forwardable(0) || Forwardable(65) {
 		t.Error("0 and 65 are not signals")
+	}
+}
+
+func TestRuntimeNeeds(t *testing.T) {
+	needs := map[unix.Signal]bool{
+		unix.SIGILL: true, unix.SIGTRAP: true, unix.SIGABRT: true, unix.SIGBUS: true,
+		unix.SIGFPE: true, unix.SIGSEGV: true, unix.SIGSYS: true, unix.SIGURG: true, 33: true,
+	}
+	for sig := unix.Signal(1); sig <= RTMax; sig++ {
+		if RuntimeNeeds(sig) != needs[sig] {
+			t.Errorf("RuntimeNeeds(%s) = %v", Name(sig), RuntimeNeeds(sig))
+		}
+		if RuntimeNeeds(sig) && !Forwardable(sig) {
+			t.Errorf("%s: the runtime needs it from podinit itself, yet another process's is not forwarded", Name(sig))
+		}
 	}
 }
 
@@ -137,6 +150,24 @@ func TestDescription(t *testing.T) {
 	} {
 		if got := Description(sig); got != want {
 			t.Errorf("Description(%d) = %q, want %q", sig, got, want)
+		}
+	}
+}
+
+func TestSenderDescribe(t *testing.T) {
+	for _, tt := range []struct {
+		s    Sender
+		comm string
+		want string
+	}{
+		{Sender{PID: 57}, "sh", "from pid 57 (sh)"},
+		{Sender{PID: 57, Code: -1}, "", "from pid 57"},
+		{Sender{PID: 0}, "", "from outside the PID namespace"},
+		{Sender{Code: 0x80}, "", "from the kernel"},
+		{Sender{PID: 9, Code: 1}, "x", "from the kernel"},
+	} {
+		if got := tt.s.Describe(tt.comm); got != tt.want {
+			t.Errorf("%+v.Describe(%q) = %q, want %q", tt.s, tt.comm, got, tt.want)
 		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/podinit/podinit/signals"
 )
 
 // EventKind says what happened. The supervisor reports events and leaves their
@@ -15,12 +17,15 @@ const (
 	Subreaper EventKind = iota
 	// NotReaping: podinit is neither PID 1 nor a subreaper, so orphans escape it.
 	NotReaping
+	// SubreaperRefused: podinit is not PID 1 and the kernel refused to make
+	// it a child subreaper (Err says why), so orphans escape it.
+	SubreaperRefused
 	// TerminalDetached: podinit gave up its controlling terminal for the
 	// application's new session (Err is set when that failed).
 	TerminalDetached
 	// Spawned: the application started as PID.
 	Spawned
-	// Received: a signal arrived (every one, SIGCHLD included).
+	// Received: a signal arrived (every one, SIGCHLD included) From a sender.
 	Received
 	// Forwarded: Signal arrived and Sent went to PID (negative: a process group).
 	Forwarded
@@ -54,7 +59,8 @@ type Event struct {
 	Code   int
 	Count  int
 	Argv   []string
-	After  time.Duration // for Escalated: how long the application had
-	Reason string        // for Stopping: why podinit stops the app itself
+	After  time.Duration  // for Escalated: how long the application had
+	Reason string         // for Stopping: why podinit stops the app itself
+	From   signals.Sender // for Received: who sent the signal
 	Err    error
 }

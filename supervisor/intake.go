@@ -7,6 +7,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/podinit/podinit/signals"
 )
 
 // The intake is how signals reach the event loop. Go's os/signal is not used:
@@ -18,6 +20,25 @@ import (
 // with its sender.
 //
 // Other goroutines wake the loop by writing a record whose signal number is 0.
+//
+// The Go runtime needs some signals for itself (signals.RuntimeNeeds): a real
+// fault, its own abort, goroutine preemption. For those, catch installs
+// chainTrampoline, which hands the signal to the runtime's own handler (saved
+// in chainHandlers) when the kernel raised it (si_code > 0: a fault, which
+// nothing in user space can forge for another process) or podinit sent it to
+// itself (si_pid is podinit's own), and to the intake otherwise. So `kill
+// -SEGV 1` from the app is forwarded, and a nil dereference in podinit still
+// crashes it with a traceback.
+//
+// Each trampoline_ARCH.s provides, with the C calling convention the kernel
+// uses to enter a handler:
+//   - trampoline: write the 128-byte siginfo to intakeWriteFD with one
+//     write(2); on a short write, increment intakeDropped atomically.
+//   - chainTrampoline: if the siginfo's si_code (offset 8, int32) is > 0 or
+//     its si_pid (offset 16, int32) equals intakeSelfPID, jump to
+//     chainHandlers[signo] with the kernel's three arguments untouched;
+//     otherwise continue as trampoline.
+//   - trampolineAddr and chainTrampolineAddr, returning their addresses.
 
 const siginfoSize = 128
 
@@ -25,9 +46,12 @@ const siginfoSize = 128
 var (
 	intakeWriteFD int64 = -1
 	intakeDropped uint64
+	intakeSelfPID int64 = -1
+	chainHandlers [65]uintptr
 )
 
 func trampolineAddr() uintptr
+func chainTrampolineAddr() uintptr
 
 // record is the part of a siginfo_t the loop uses.
 type record struct {
@@ -71,6 +95,7 @@ func openIntake() (*intake, error) {
 	}
 	// Best effort: an unprivileged user may be held to /proc/sys/fs/pipe-max-size.
 	_, _ = unix.FcntlInt(uintptr(fds[1]), unix.F_SETPIPE_SZ, pipeCapacity)
+	atomic.StoreInt64(&intakeSelfPID, int64(unix.Getpid()))
 	atomic.StoreInt64(&intakeWriteFD, int64(fds[1]))
 	return &intake{readFD: fds[0], writeFD: fds[1], buf: make([]byte, 256*siginfoSize)}, nil
 }
@@ -85,6 +110,7 @@ type kernelSigaction struct {
 }
 
 const (
+	sigDfl      = 0
 	sigIgn      = 1
 	saSiginfo   = 0x4
 	saOnstack   = 0x08000000
@@ -101,6 +127,24 @@ func catch(sig unix.Signal) error {
 		flags:    saSiginfo | saOnstack | saRestart | saRestorer,
 		restorer: restorerPC(),
 		mask:     ^uint64(0),
+	}
+	if signals.RuntimeNeeds(sig) {
+		var runtimeAct kernelSigaction
+		if err := sigaction(sig, nil, &runtimeAct); err != nil {
+			return err
+		}
+		switch runtimeAct.handler {
+		case chainTrampolineAddr():
+			// Caught already: the runtime's handler is saved.
+			act.handler, act.mask = runtimeAct.handler, runtimeAct.mask
+		case sigDfl, sigIgn, trampolineAddr():
+		default:
+			// Saved before the switch: the trampoline may run as soon
+			// as sigaction returns.
+			atomic.StoreUintptr(&chainHandlers[sig], runtimeAct.handler)
+			act.handler = chainTrampolineAddr()
+			act.mask = runtimeAct.mask
+		}
 	}
 	return sigaction(sig, &act, nil)
 }

@@ -217,10 +217,16 @@ type loop struct {
 func (l *loop) setUp() error {
 	if l.self != 1 {
 		if l.cfg.Subreaper {
+			// A refusal (a seccomp profile that denies prctl, or qemu-user,
+			// which answers EINVAL) costs only the reaping of orphans: the
+			// app still runs, is forwarded its signals and gives its exit
+			// code, so it is reported and the app started, as tini does
+			// when it is not a subreaper.
 			if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
-				return fmt.Errorf("register as child subreaper: %w", err)
+				l.cfg.Events(Event{Kind: SubreaperRefused, Err: err})
+			} else {
+				l.cfg.Events(Event{Kind: Subreaper})
 			}
-			l.cfg.Events(Event{Kind: Subreaper})
 		} else {
 			l.cfg.Events(Event{Kind: NotReaping})
 		}
@@ -378,7 +384,7 @@ func (l *loop) handle(r record) {
 	if r.Signo == 0 {
 		return // a wake-up: posted work is run after the batch
 	}
-	l.cfg.Events(Event{Kind: Received, Signal: r.Signo, PID: r.Pid})
+	l.cfg.Events(Event{Kind: Received, Signal: r.Signo, PID: r.Pid, From: signals.Sender{PID: r.Pid, Code: r.Code}})
 	switch {
 	case r.Signo == unix.SIGCHLD:
 		return

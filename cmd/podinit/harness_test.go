@@ -63,6 +63,13 @@ func TestMain(m *testing.M) {
 	}
 	build := exec.Command("go", append(args, ".")...)
 	build.Env = append(os.Environ(), cgo)
+	if goarch := os.Getenv(goarchEnv); goarch != "" {
+		if emulator, err = qemuFor(goarch); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		build.Env = append(build.Env, "GOARCH="+goarch)
+	}
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building podinit:", err)
@@ -158,6 +165,9 @@ func start(t *testing.T, o options, args ...string) *proc {
 		name = filepath.Join(binDir, o.argv0)
 	}
 	argv := append([]string{name}, args...)
+	if emulator != "" {
+		argv = append([]string{emulator}, argv...)
+	}
 	argv = append(append([]string{}, o.wrap...), argv...)
 	if o.pid1 {
 		requireRoot(t)

@@ -71,7 +71,8 @@ func runHelper(name string, args []string) int {
 }
 
 // recordSignals reports every signal it receives as "ROLE got N". With
-// "group" it first starts a second copy in its own process group, the
+// "from-inside" it sends PID 1 each signal number read from its standard
+// input. With "group" it first starts a second copy in its own process group, the
 // "member", so a test can see which of the two a signal reached.
 func recordSignals(args []string) int {
 	role := "app"
@@ -103,7 +104,20 @@ func recordSignals(args []string) int {
 	// A background job's standard input is /dev/null: "until-term" runs
 	// until SIGTERM instead.
 	untilTerm := len(args) > 0 && args[0] == "until-term"
-	if !untilTerm {
+	if len(args) > 0 && args[0] == "from-inside" {
+		// Each line of standard input is a signal number to send PID 1,
+		// from inside its PID namespace as any process of a container can.
+		go func() {
+			sc := bufio.NewScanner(os.Stdin)
+			for sc.Scan() {
+				n, _ := strconv.Atoi(sc.Text())
+				if err := unix.Kill(1, unix.Signal(n)); err != nil {
+					reportf("error kill %d 1: %v", n, err)
+				}
+			}
+			os.Exit(0)
+		}()
+	} else if !untilTerm {
 		go func() {
 			waitStdinClosed()
 			os.Exit(0)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"strconv"
@@ -50,13 +51,13 @@ func forwardable() []unix.Signal {
 
 // Every forwardable signal reaches the app and, by default, every process in
 // its group; TERM and INT, which start the stop sequence, come last. The Go
-// runtime keeps SIGPROF and SIGRTMIN (34) from the helper, so a shell checks
-// those below.
+// runtime keeps PROF, URG, 32, 33 and SIGRTMIN (34) from the helper, so a
+// shell checks those below.
 func TestEverySignalReachesTheWholeGroup(t *testing.T) {
 	p := start(t, asPID1, append([]string{"--stop-timeout", "1m", "--"}, helper("record-signals", "group")...)...)
 	p.expectPrefix("ready ")
 	sigs := forwardable()
-	sigs = append(without(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGPROF, signals.RTMin), unix.SIGINT, unix.SIGTERM)
+	sigs = append(without(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGPROF, unix.SIGURG, 32, 33, signals.RTMin), unix.SIGINT, unix.SIGTERM)
 	for _, sig := range sigs {
 		p.signal(sig)
 		want := map[string]bool{fmt.Sprintf("app got %d", sig): true, fmt.Sprintf("member got %d", sig): true}
@@ -75,13 +76,85 @@ func TestEverySignalReachesTheWholeGroup(t *testing.T) {
 	p.expectExit(0)
 }
 
-func TestProfAndRTMinReachTheApp(t *testing.T) {
-	p := start(t, asPID1, "sh", "-c", `trap 'echo got PROF >&3' PROF; trap 'echo got 34 >&3' 34; echo ready >&3; while :; do sleep 1 & wait $!; done`)
+func TestSignalsTheGoRuntimeUsesReachTheApp(t *testing.T) {
+	p := start(t, asPID1, "sh", "-c", `for s in PROF URG 34; do trap "echo got $s >&3" $s; done; echo ready >&3; while :; do sleep 1 & wait $!; done`)
 	p.expect("ready")
-	p.signal(unix.SIGPROF)
-	p.expect("got PROF")
-	p.signal(signals.RTMin)
-	p.expect("got 34")
+	for _, sig := range []unix.Signal{unix.SIGPROF, unix.SIGURG, signals.RTMin} {
+		p.signal(sig)
+		name := strings.TrimPrefix(signals.Name(sig), "SIG")
+		if sig == signals.RTMin {
+			name = "34"
+		}
+		p.expect("got " + name)
+	}
+}
+
+// A signal a process in the container sends PID 1, the synchronous ones
+// included (kill -SEGV 1 is the classic), reaches the app and PID 1 lives on,
+// for podinit and for its personas. The signals the Go runtime keeps from the
+// helper are checked by TestSignalsTheGoRuntimeUsesReachTheApp.
+func TestEverySignalFromInsideTheContainerReachesTheApp(t *testing.T) {
+	sigs := without(forwardable(), unix.SIGTERM, unix.SIGINT, unix.SIGPROF, unix.SIGURG, 32, 33, signals.RTMin)
+	for _, persona := range []struct {
+		argv0, sep string
+		own        []unix.Signal // what the persona does otherwise, as its original does
+	}{
+		{"", "--", nil},
+		{"tini", "--", []unix.Signal{unix.SIGTTIN, unix.SIGTTOU}},                  // ignored
+		{"dumb-init", "", []unix.Signal{unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU}}, // sent as SIGSTOP
+	} {
+		t.Run("as "+cmp.Or(persona.argv0, "podinit"), func(t *testing.T) {
+			o := asPID1
+			o.argv0 = persona.argv0
+			args := helper("record-signals", "from-inside")
+			if persona.sep != "" {
+				args = append([]string{persona.sep}, args...)
+			}
+			p := start(t, o, args...)
+			p.expectPrefix("ready ")
+			for _, sig := range append(without(sigs, persona.own...), unix.SIGTERM) {
+				if _, err := fmt.Fprintf(p.stdin, "%d\n", sig); err != nil {
+					t.Fatal(err)
+				}
+				p.expect(fmt.Sprintf("app got %d", sig))
+			}
+			p.expectExit(0)
+		})
+	}
+}
+
+// --verbose says who sent each signal: a process of the container by pid and
+// name, one outside the PID namespace as such.
+func TestVerboseNamesTheSender(t *testing.T) {
+	p := start(t, asPID1, append([]string{"--verbose", "--"}, helper("record-signals", "from-inside")...)...)
+	app := strings.Fields(p.expectPrefix("ready "))[0]
+	fmt.Fprintf(p.stdin, "%d\n", unix.SIGSEGV)
+	p.expect(fmt.Sprintf("app got %d", unix.SIGSEGV))
+	p.signal(unix.SIGUSR1)
+	p.expect(fmt.Sprintf("app got %d", unix.SIGUSR1))
+	p.stdin.Close()
+	p.expectExit(0)
+	wantAll(t, "podinit's log", p.stdout.String(),
+		"podinit received SIGSEGV from pid "+app+" (podinit.test)",
+		"podinit forwarded SIGSEGV to process group "+app,
+		"podinit received SIGUSR1 from outside the PID namespace")
+}
+
+// 32 and 33 are the C library's own: no C or Go program can catch them, so an
+// app killed by one, and podinit's exit code 128+N, show they arrived.
+func TestSignals32And33ReachTheApp(t *testing.T) {
+	for _, sig := range []unix.Signal{32, 33} {
+		p := start(t, asPID1, "sh", "-c", "echo ready >&3; exec sleep 1000")
+		p.expect("ready")
+		eventually(t, "sleep to be the app", func() bool {
+			b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", p.podinitPID(), p.podinitPID()))
+			pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+			comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+			return strings.TrimSpace(string(comm)) == "sleep"
+		})
+		p.signal(sig)
+		p.expectExit(128 + int(sig))
+	}
 }
 
 func without(sigs []unix.Signal, drop ...unix.Signal) []unix.Signal {
@@ -239,6 +312,27 @@ func TestNotPID1ReapsAsSubreaper(t *testing.T) {
 	if n := strings.Count(out, "reaped pid"); n != 500 {
 		t.Fatalf("podinit reaped %d orphans, want 500:\n%s", n, out)
 	}
+}
+
+// qemu-user answers PR_SET_CHILD_SUBREAPER with EINVAL: a real refusal, as
+// a seccomp profile that denies prctl gives. Orphans then escape podinit, but
+// the app must still run, get its signals and give its exit code; podinit
+// says at the default level that it is not reaping.
+func TestARefusedSubreaperWarnsAndRunsTheApp(t *testing.T) {
+	p := start(t, underEmulator(t, options{}), helper("record-signals", "until-term")...)
+	p.expectPrefix("ready ")
+	p.signal(unix.SIGTERM)
+	p.expect("app got 15")
+	p.expectExit(0)
+	expectOutput(t, "stdout", p.stdout.String(), "could not register as child subreaper (invalid argument): orphans of the app are not reaped here")
+
+	code, stdout, stderr := runToEnd(t, underEmulator(t, tiniChild), "-s", "--", "sh", "-c", "exit 5")
+	if code != 5 {
+		t.Fatalf("tini -s: exit %d, want 5; output:\n%s%s", code, stdout, stderr)
+	}
+	expectOutput(t, "tini's stderr", stderr,
+		"] Failed to register as child subreaper: Invalid argument\n",
+		"] Tini is not running as PID 1 and isn't registered as a child subreaper.\n")
 }
 
 func TestCommandNotFoundOrNotExecutable(t *testing.T) {

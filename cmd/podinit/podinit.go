@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/podinit/podinit/hooks"
+	"github.com/podinit/podinit/procfs"
 	"github.com/podinit/podinit/signals"
 	"github.com/podinit/podinit/supervisor"
 )
@@ -248,12 +249,22 @@ func (l *logger) event(e supervisor.Event) {
 	switch e.Kind {
 	case supervisor.Subreaper:
 		l.logf(levelDebug, "not PID 1 (pid %d): registered as child subreaper, so orphans are re-parented here and reaped", os.Getpid())
+	case supervisor.SubreaperRefused:
+		l.logf(levelInfo, "not PID 1 (pid %d) and could not register as child subreaper (%v): orphans of the app are not reaped here; run podinit as PID 1 to reap them", os.Getpid(), e.Err)
 	case supervisor.TerminalDetached:
 		if e.Err != nil && !errors.Is(e.Err, unix.ENOTTY) {
 			l.logf(levelDebug, "could not release the terminal for the app: %v", e.Err)
 		}
 	case supervisor.Spawned:
 		l.logf(levelInfo, "started %s as pid %d", quoteArgv(e.Argv), e.PID)
+	case supervisor.Received:
+		if e.Signal != unix.SIGCHLD && l.level >= levelDebug {
+			comm := ""
+			if e.From.PID > 0 && !e.From.Kernel() {
+				comm = procfs.Comm(e.From.PID)
+			}
+			l.logf(levelDebug, "received %s %s", signals.Name(e.Signal), e.From.Describe(comm))
+		}
 	case supervisor.Forwarded:
 		l.logf(levelDebug, "forwarded %s to %s%s", describeRewrite(e.Signal, e.Sent), signals.Target(e.PID), errSuffix(e.Err))
 	case supervisor.Dropped:

@@ -184,6 +184,9 @@ func (t *tiniLog) event(e supervisor.Event) {
 		t.trace("Registered as child subreaper")
 	case supervisor.NotReaping:
 		t.warn(tiniReaperWarning)
+	case supervisor.SubreaperRefused:
+		t.warn("Failed to register as child subreaper: %s", strerror(e.Err))
+		t.warn(tiniReaperWarning)
 	case supervisor.Spawned:
 		t.info("Spawned child process '%s' with pid '%d'", e.Argv[0], e.PID)
 	case supervisor.Received:
