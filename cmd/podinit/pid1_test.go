@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -135,7 +136,7 @@ func TestVerboseNamesTheSender(t *testing.T) {
 	p.stdin.Close()
 	p.expectExit(0)
 	wantAll(t, "podinit's log", p.stdout.String(),
-		"podinit received SIGSEGV from pid "+app+" (podinit.test)",
+		"podinit received SIGSEGV from pid "+app+" ("+filepath.Base(helperBin)+")",
 		"podinit forwarded SIGSEGV to process group "+app,
 		"podinit received SIGUSR1 from outside the PID namespace")
 }
