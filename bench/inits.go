@@ -26,6 +26,9 @@ const (
 	toDevNull  sink = iota // os/exec's default
 	toReader               // a pipe the bench reads and discards
 	toFullPipe             // a pipe nobody reads, filled once the app is ready
+	// toFullNonblocking is toFullPipe made non-blocking, as a Node.js app
+	// leaves the stdout it shares with its init.
+	toFullNonblocking
 )
 
 // noInit is the baseline: the command itself is PID 1.

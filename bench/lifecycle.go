@@ -50,14 +50,16 @@ func termVariants(pod initUnderTest) []initUnderTest {
 }
 
 // loggedVariants are podinit with -v, so that every forwarded signal makes
-// a log line on its standard output: once read by the bench, once a full
-// pipe that nobody reads (a log driver that has stalled). Issue 8's goal is
-// that forwarding does not notice the difference.
+// a log line on its standard output: once read by the bench, then a full
+// pipe that nobody reads (a log driver that has stalled), blocking and
+// non-blocking. Issue 8's goal is that forwarding does not notice the
+// difference.
 func loggedVariants(pod initUnderTest) []initUnderTest {
 	read := initUnderTest{name: "podinit -v, stdout read", path: pod.path, flags: []string{"-v", "--"}, stdout: toReader}
-	full := read
+	full, nonblocking := read, read
 	full.name, full.stdout = "podinit -v, stdout full", toFullPipe
-	return []initUnderTest{read, full}
+	nonblocking.name, nonblocking.stdout = "podinit -v, stdout full and non-blocking", toFullNonblocking
+	return []initUnderTest{read, full, nonblocking}
 }
 
 // nsenterCommand runs argv in the PID and mount namespaces of process pid,

@@ -28,7 +28,7 @@ type results struct {
 	// podinit with a plan are in idle, under planned.name.
 	planned      initUnderTest
 	termVariants []initUnderTest
-	logged       []initUnderTest // podinit -v with its stdout read, then full
+	logged       []initUnderTest // podinit -v with its stdout read, then full (blocking, then not)
 	hook         *hookResult
 	term         map[string]*termResult
 
@@ -353,17 +353,21 @@ func hookRows(r *results) []lifecycleRow {
 // line, with its stdout read and with it full; measured in the same rounds
 // as the measurements table.
 func loggedRows(r *results) []lifecycleRow {
-	read, full := r.logged[0].name, r.logged[1].name
+	var names []string
+	for _, in := range r.logged {
+		names = append(names, in.name)
+	}
+	read := names[0]
 	lat := r.latencySample
 	var rows []lifecycleRow
-	for _, n := range []string{read, full} {
+	for _, n := range names {
 		rw := lifecycleRow{label: "SIGUSR1 latency, " + n + " (µs)", cell: lat(n).spread(1)}
-		if n == full {
-			rw.vs = diff(lat(full).median(), lat(read).median(), 1, "µs vs stdout read")
+		if n != read {
+			rw.vs = diff(lat(n).median(), lat(read).median(), 1, "µs vs stdout read")
 		}
 		rows = append(rows, rw)
 	}
-	for _, n := range []string{read, full} {
+	for _, n := range names {
 		l := r.latency[n]
 		rows = append(rows, lifecycleRow{
 			label: "SIGUSR1 latency p99, " + n + "; answered (µs)",

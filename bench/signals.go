@@ -73,20 +73,25 @@ func startReceiver(in initUnderTest, self string, sig unix.Signal) (*sigTarget, 
 			_, _ = io.Copy(io.Discard, outR)
 			outR.Close()
 		}()
-	case toFullPipe:
+	case toFullPipe, toFullNonblocking:
 		t.stdout = outR
 	}
+	full := in.stdout == toFullPipe || in.stdout == toFullNonblocking
 	if _, err := t.next(waitReport); err != nil {
-		if in.stdout == toFullPipe {
+		if full {
 			outW.Close()
 		}
 		t.stop()
 		return nil, fmt.Errorf("%s: receiver not ready: %w", in.name, err)
 	}
-	if in.stdout == toFullPipe {
+	if full {
 		// Filled only now, so that the init's start-up lines found room:
 		// what is measured is an init whose stdout fills while it runs.
 		err := fillPipe(outW)
+		if err == nil && in.stdout == toFullNonblocking {
+			// The flag is the file description's, which the init shares.
+			err = unix.SetNonblock(int(outW.Fd()), true)
+		}
 		outW.Close()
 		if err != nil {
 			t.stop()

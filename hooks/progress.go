@@ -1,10 +1,11 @@
 package hooks
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/podinit/podinit/logsink"
 )
 
 // Format is how progress lines are written: "text" or "json".
@@ -32,12 +33,18 @@ type event struct {
 	detail string
 }
 
+// format words the event through the formatter of every podinit line.
 func (e event) format(f Format) string {
 	if f == "json" {
-		return e.json()
+		return logsink.Line(true, e.time, string(e.phase), "", e.fields())
 	}
+	return logsink.Line(false, e.time, string(e.phase), e.words(), nil)
+}
+
+// words is the event as a text line, after the timestamp and "podinit".
+func (e event) words() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s podinit %s", e.time.UTC().Format("2006-01-02T15:04:05.000Z"), e.phase)
+	b.WriteString(string(e.phase))
 	if e.step > 0 {
 		fmt.Fprintf(&b, " %d/%d", e.step, e.steps)
 	}
@@ -70,12 +77,9 @@ func (e event) format(f Format) string {
 	return b.String()
 }
 
-func (e event) json() string {
-	m := map[string]any{
-		"time":    e.time.UTC().Format(time.RFC3339Nano),
-		"podinit": string(e.phase),
-		"event":   e.kind,
-	}
+// fields are the event's JSON fields, beside its time and phase.
+func (e event) fields() map[string]any {
+	m := map[string]any{"event": e.kind}
 	if e.step > 0 {
 		m["step"], m["steps"] = e.step, e.steps
 	}
@@ -91,8 +95,7 @@ func (e event) json() string {
 	if e.detail != "" {
 		m["detail"] = e.detail
 	}
-	b, _ := json.Marshal(m)
-	return string(b)
+	return m
 }
 
 // round keeps durations readable: 41ms, 1.52s, 44.9s.

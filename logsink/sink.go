@@ -1,17 +1,7 @@
-// Package logsink is podinit's one way out for log lines: a bounded queue that
-// the event loop hands lines to without ever waiting, and one writer
-// goroutine that drains it to the lines' file descriptors.
-//
-// A log line is never worth a delayed signal or a lost exit code. When stdout
-// is a pipe nobody reads, the writer blocks in write(2) and the queue fills;
-// further lines are dropped and counted, and once the writer gets through
-// again it writes one line saying how many were lost. A descriptor left
-// non-blocking by another process (Node.js does that to its stdout, which it
-// shares with podinit) makes write(2) fail with EAGAIN; the writer then
-// sleeps in poll(2) until the descriptor can take more, instead of spinning.
 package logsink
 
 import (
+	encjson "encoding/json"
 	"sync"
 	"time"
 
@@ -184,4 +174,28 @@ func waitWritable(fd int) {
 			return
 		}
 	}
+}
+
+// Line is the one formatter of podinit's lines, its own and its phases'
+// alike. As text: a UTC timestamp to the millisecond, "podinit", then text.
+// As JSON: one object holding fields, the time in RFC 3339 with nanoseconds
+// and "podinit": subject (the phase, or "supervisor"), so that a log
+// pipeline that parses one line parses them all.
+func Line(json bool, t time.Time, subject, text string, fields map[string]any) string {
+	t = t.UTC()
+	if !json {
+		return t.Format("2006-01-02T15:04:05.000Z") + " podinit " + text
+	}
+	obj := make(map[string]any, len(fields)+2)
+	for k, v := range fields {
+		obj[k] = v
+	}
+	obj["time"] = t.Format(time.RFC3339Nano)
+	obj["podinit"] = subject
+	b, err := encjson.Marshal(obj)
+	if err != nil {
+		// Only a value JSON cannot hold gets here; the line still parses.
+		b, _ = encjson.Marshal(map[string]any{"time": obj["time"], "podinit": subject, "text": text})
+	}
+	return string(b)
 }

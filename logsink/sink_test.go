@@ -2,6 +2,7 @@ package logsink
 
 import (
 	"bufio"
+	encjson "encoding/json"
 	"fmt"
 	"os"
 	"strconv"
@@ -184,5 +185,23 @@ func TestCloseGivesUpOnAStalledPipe(t *testing.T) {
 	}
 	if s.Write(w, "after close") {
 		t.Fatal("a line was taken after Close")
+	}
+}
+
+func TestLineTextAndJSON(t *testing.T) {
+	at := time.Date(2026, 11, 21, 10, 0, 0, 41e6, time.FixedZone("CET", 3600))
+	if got, want := Line(false, at, "prestop", "prestop 1/2 ok in 41ms", nil),
+		"2026-11-21T09:00:00.041Z podinit prestop 1/2 ok in 41ms"; got != want {
+		t.Errorf("text line %q, want %q", got, want)
+	}
+	got := Line(true, at, "supervisor", "ignored", map[string]any{"level": "info", "text": `a "quoted" line`})
+	var v map[string]any
+	if err := encjson.Unmarshal([]byte(got), &v); err != nil {
+		t.Fatalf("JSON line %q: %v", got, err)
+	}
+	for k, want := range map[string]any{"time": "2026-11-21T09:00:00.041Z", "podinit": "supervisor", "level": "info", "text": `a "quoted" line`} {
+		if v[k] != want {
+			t.Errorf("JSON line %s: %s = %v, want %v", got, k, v[k], want)
+		}
 	}
 }

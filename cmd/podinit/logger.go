@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -93,19 +92,14 @@ func (l *logger) logf(level int, format string, args ...any) {
 // progress relays a phase's progress line, already in the log format.
 func (l *logger) progress(line string) { emit(l.sink, 1, line) }
 
-// line is the one formatter of podinit's own lines.
+// line words one of podinit's own lines, through the formatter the phases'
+// progress lines use too.
 func (l *logger) line(level int, msg string) string {
-	t := l.now().UTC()
-	if !l.json {
-		return t.Format("2006-01-02T15:04:05.000Z") + " podinit " + msg
+	var fields map[string]any
+	if l.json {
+		fields = map[string]any{"level": levelNames[level], "text": msg}
 	}
-	b, _ := json.Marshal(struct {
-		Time    string `json:"time"`
-		Podinit string `json:"podinit"`
-		Level   string `json:"level"`
-		Text    string `json:"text"`
-	}{t.Format(time.RFC3339Nano), "supervisor", levelNames[level], msg})
-	return string(b)
+	return logsink.Line(l.json, l.now(), "supervisor", msg, fields)
 }
 
 func (l *logger) droppedNotice(n int) string {

@@ -227,6 +227,7 @@ func runPodinit(args []string, env environ) int {
 var eventLevels = [...]int{
 	supervisor.Subreaper:          levelDebug,
 	supervisor.NotReaping:         levelDebug,
+	supervisor.SubreaperRefused:   levelInfo,
 	supervisor.TerminalDetached:   levelDebug,
 	supervisor.Spawned:            levelInfo,
 	supervisor.Received:           levelDebug,

@@ -229,6 +229,10 @@ func TestJSONLogIsJSONEveryLine(t *testing.T) {
 	p.expect("ready")
 	p.signal(unix.SIGUSR1)
 	p.expect("app got 10")
+	// The stop comes once poststart has ended, warning and all.
+	eventually(t, "poststart's end in the log", func() bool {
+		return strings.Contains(p.stdout.String(), `{"event":"ok","podinit":"poststart","seconds":`)
+	})
 	p.signal(unix.SIGTERM)
 	p.expect("app got 15")
 	p.expectExit(7)
