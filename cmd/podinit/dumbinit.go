@@ -41,6 +41,9 @@ This option can be specified multiple times.
 Use --help for full usage.
 `
 
+// dumbInitMaxSignal is the highest signal dumb-init's -r takes.
+const dumbInitMaxSignal = 31
+
 type dumbInitLog struct {
 	debug bool
 	sink  *logsink.Sink // nil until supervision starts
@@ -68,7 +71,9 @@ func runDumbInit(args []string, env environ) int {
 	}}
 	opts, argv, err := g.parse(args[1:])
 	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n%s", name, err, short)
+		// getopt's one line, as dumb-init prints it; the usage only when
+		// no program is given.
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 1
 	}
 	log := &dumbInitLog{}
@@ -88,7 +93,7 @@ func runDumbInit(args []string, env environ) int {
 			singleChild = true
 		case 'r':
 			from, to, err := signals.ParseRewrite(o.arg)
-			if err != nil {
+			if err != nil || from > dumbInitMaxSignal || to > dumbInitMaxSignal {
 				fmt.Fprint(stderr, dumbInitRewriteUsage)
 				return 1
 			}

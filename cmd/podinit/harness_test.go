@@ -88,7 +88,7 @@ func TestMain(m *testing.M) {
 			os.Exit(1)
 		}
 	}
-	for _, name := range []string{"tini", "dumb-init"} {
+	for _, name := range []string{"tini", "dumb-init", "docker-init"} {
 		if err := os.Symlink("podinit", filepath.Join(binDir, name)); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)

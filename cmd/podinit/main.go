@@ -29,7 +29,8 @@ func main() {
 }
 
 // run picks the persona from the name podinit was called by, so a copy or
-// symlink named tini or dumb-init can replace those binaries in an image.
+// symlink named tini, docker-init or dumb-init can replace those binaries in
+// an image or in dockerd's --init.
 func run(args, env []string) int {
 	e := newEnviron(env)
 	switch persona(args[0]) {
@@ -46,6 +47,8 @@ func persona(argv0 string) string {
 	switch {
 	case name == "tini" || strings.HasPrefix(name, "tini-"):
 		return "tini" // tini-static, tini-amd64, ...
+	case name == "docker-init":
+		return "tini" // dockerd's --init runs tini under this name
 	case name == "dumb-init" || strings.HasPrefix(name, "dumb-init_"):
 		return "dumb-init" // dumb-init_1.2.5_x86_64, as released
 	}

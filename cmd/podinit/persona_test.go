@@ -396,8 +396,8 @@ func TestTiniInformationalOptions(t *testing.T) {
 		t.Errorf("-l: exit %d, stdout %q, stderr %q; want 0 and the license on stdout", code, stdout, stderr)
 	}
 	code, stdout, stderr = runToEnd(t, tiniChild, "--version")
-	if code != 0 || strings.Count(stdout, "\n") != 1 || stderr != "" {
-		t.Errorf("--version: exit %d, stdout %q, stderr %q; want 0 and one line on stdout", code, stdout, stderr)
+	if code != 0 || strings.Count(stdout, "\n") != 1 || !strings.HasPrefix(stdout, "tini version 0.19.0 - git.") || !strings.Contains(stdout, " - podinit ") || stderr != "" {
+		t.Errorf("--version: exit %d, stdout %q, stderr %q; want 0 and one line on stdout, tini's and naming podinit", code, stdout, stderr)
 	}
 	for _, args := range [][]string{{"--version", "true"}, {"-s", "--version"}, {"true", "--version"}} {
 		code, stdout, stderr := runToEnd(t, tiniChild, args...)
@@ -694,13 +694,17 @@ func TestDumbInitUsageErrors(t *testing.T) {
 	}{
 		{[]string{"--bogus", "true"}, "dumb-init: unrecognized option '--bogus'\n"},
 		{[]string{"-x", "true"}, "dumb-init: invalid option -- 'x'\n"},
-		{nil, "Usage: dumb-init [option] program [args]\n"},
-		{[]string{"-c", "--"}, "Usage: dumb-init [option] program [args]\n"},
+		{nil, "Usage: dumb-init [option] program [args]\nTry dumb-init --help for full usage.\n"},
+		{[]string{"-c", "--"}, "Usage: dumb-init [option] program [args]\nTry dumb-init --help for full usage.\n"},
+		{[]string{"-r", "1:32", "true"}, dumbInitRewriteUsage},
+		{[]string{"-r", "32:1", "true"}, dumbInitRewriteUsage},
+		{[]string{"-r", "15", "true"}, dumbInitRewriteUsage},
 	}
 	for _, c := range cases {
+		// Exactly the original's lines: an unknown option is getopt's one.
 		code, stdout, stderr := runToEnd(t, dumbInitChild, c.args...)
-		if code != 1 || !strings.Contains(stderr, c.want) || stdout != "" {
-			t.Errorf("dumb-init %v: exit %d, stdout %q, stderr %q; want 1 and %q on stderr", c.args, code, stdout, stderr, c.want)
+		if code != 1 || stderr != c.want || stdout != "" {
+			t.Errorf("dumb-init %v: exit %d, stdout %q, stderr %q; want 1 and exactly %q on stderr", c.args, code, stdout, stderr, c.want)
 		}
 	}
 }
@@ -741,4 +745,37 @@ func TestDumbInitSuspendsOnTSTP(t *testing.T) {
 			p.expectExit(0)
 		})
 	}
+}
+
+// dockerd's --init runs its docker-init as `docker-init -- CMD`: podinit by
+// that name is tini, says nothing on a clean run, and its --version is what
+// dockerd parses for `docker info` (the version before " - ", the commit
+// after "git.").
+func TestDockerInitPersona(t *testing.T) {
+	dockerInit := options{pid1: true, argv0: "docker-init"}
+	code, stdout, stderr := runToEnd(t, dockerInit, append([]string{"--"}, helper("exit", "3")...)...)
+	if code != 3 || stdout != "" || stderr != "" {
+		t.Errorf("docker-init -- CMD: exit %d, stdout %q, stderr %q; want 3 and nothing printed", code, stdout, stderr)
+	}
+	code, stdout, stderr = runToEnd(t, options{argv0: "docker-init"}, "--version")
+	if code != 0 || stderr != "" {
+		t.Fatalf("docker-init --version: exit %d, stderr %q", code, stderr)
+	}
+	// dockerd's parse, step by step.
+	parts := strings.Split(strings.TrimSpace(stdout), " - ")
+	if len(parts) < 2 {
+		t.Fatalf("docker-init --version = %q: no \" - \" for dockerd to split at", stdout)
+	}
+	git := strings.Split(parts[1], ".")
+	if parts[0] != "tini version 0.19.0" || len(git) != 2 || git[0] != "git" || git[1] == "" {
+		t.Errorf("docker-init --version = %q: dockerd would not find tini's version and commit in it", stdout)
+	}
+	if !strings.Contains(stdout, "podinit ") {
+		t.Errorf("docker-init --version = %q: does not name podinit", stdout)
+	}
+	p := start(t, dockerInit, append([]string{"--"}, helper("record-signals")...)...)
+	p.expectPrefix("ready ")
+	p.signal(unix.SIGUSR1)
+	p.expect(fmt.Sprintf("app got %d", unix.SIGUSR1))
+	p.expectExit(0)
 }

@@ -81,7 +81,7 @@ func runTini(args []string, env environ) int {
 	log := &tiniLog{verbosity: 1, pid: os.Getpid()}
 
 	if len(args) == 2 && args[1] == "--version" {
-		fmt.Fprintln(stdout, versionLine())
+		fmt.Fprintln(stdout, tiniVersionLine())
 		return 0
 	}
 	_, posix := env.lookup("POSIXLY_CORRECT")
