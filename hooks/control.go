@@ -12,39 +12,32 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // The control socket joins `podinit hook PHASE` to PID 1. It lives in the
-// abstract namespace, so a read-only root file system is no obstacle, and is
-// named after the PID namespace: containers of one pod share a network
-// namespace, hence abstract sockets, but each has its own PID namespace.
-// PID 1 serves only peers that the kernel reports with a pid, which it does
-// only for processes of the same PID namespace, and with PID 1's own user or
-// root.
+// abstract namespace, so a read-only root file system is no obstacle, under a
+// name made of the container's PID and mount namespaces (see container.go).
+// Every process of the pod's network namespace can connect to it, and any of
+// them could bind the name first, so each end checks the other before it
+// reads or writes a byte: PID 1 serves only hooks of its own container run by
+// its own user or root; a hook talks only to a listener of its own
+// container.
 //
-// A request is one line, "PHASE". The answer is the phase's progress lines,
-// each prefixed "L ", then one line "R ok" or "R REASON".
-
-// SocketAddress is the control socket's address for this PID namespace.
-func SocketAddress() (string, error) {
-	ns, err := os.Readlink("/proc/self/ns/pid")
-	if err != nil {
-		return "", fmt.Errorf("control socket: %w", err)
-	}
-	inode := strings.TrimSuffix(strings.TrimPrefix(ns, "pid:["), "]")
-	return "@podinit-" + inode, nil
-}
+// A request is one line, "PHASE", of at most maxRequest bytes, sent within
+// requestTimeout. The answer is the phase's progress lines, each prefixed
+// "L ", then one line "R ok" or "R REASON".
 
 // Listen opens the control socket.
 func Listen() (net.Listener, error) {
-	addr, err := SocketAddress()
+	self, err := containerOf("self")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("control socket: %w", err)
 	}
-	ln, err := net.Listen("unix", addr)
+	ln, err := net.Listen("unix", self.address())
 	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return nil, fmt.Errorf("control socket %s: another process of this pod's network namespace holds the name", self.address())
+		}
 		return nil, fmt.Errorf("control socket: %w", err)
 	}
 	return ln, nil
@@ -52,29 +45,105 @@ func Listen() (net.Listener, error) {
 
 // Server answers hook requests on the control socket.
 type Server struct {
+	// Log, when set, receives what the server has to say about its
+	// socket: at the default level (debug false) or at debug level only.
+	Log func(debug bool, msg string)
+
 	mu        sync.Mutex
+	waiting   []net.Conn    // accepted, request not read yet; oldest first
 	answering int           // hooks being answered
 	idle      chan struct{} // closed when answering drops to 0, for Drain
 }
 
+// Bounds on what a peer can make PID 1 hold. At most maxWaiting connections
+// wait for their request, each for at most requestTimeout: a new one closes
+// the oldest, so idle connections, however many, never lock a real hook out
+// (a hook sends its request as soon as it has checked the server). At most
+// maxAnswering hooks are answered at once; the request is at most
+// maxRequest bytes.
+const (
+	maxWaiting     = 32
+	maxAnswering   = 64
+	maxRequest     = 4 << 10
+	requestTimeout = 5 * time.Second
+	// writeTimeout bounds each write to a hook that stopped reading.
+	writeTimeout = 10 * time.Second
+)
+
+// Accept errors (EMFILE, ENFILE, ENOBUFS) last until something is freed;
+// retrying at once would spin. The wait doubles from the first to the
+// last, as net/http's server does.
+const (
+	firstAcceptRetry = 5 * time.Millisecond
+	lastAcceptRetry  = time.Second
+)
+
 // Serve answers hook requests on ln until it is closed. trigger starts or
 // joins a phase for a hook; it lets PID 1 decide what a hook may start.
 func (s *Server) Serve(ln net.Listener, trigger func(Phase) (*Run, error)) {
+	self, err := containerOf("self")
+	if err != nil {
+		s.log(false, fmt.Sprintf("control socket: %v: refusing every hook", err))
+	}
+	retry := time.Duration(0)
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
+			if retry == 0 {
+				retry = firstAcceptRetry
+				s.log(false, fmt.Sprintf("control socket: %v: retrying, at most every %s", err, lastAcceptRetry))
+			} else {
+				retry = min(2*retry, lastAcceptRetry)
+			}
+			s.log(true, fmt.Sprintf("control socket: %v: next try in %s", err, retry))
+			time.Sleep(retry)
 			continue
 		}
-		s.mu.Lock()
-		s.answering++
-		s.mu.Unlock()
-		go func() {
-			defer s.answered()
-			serveConn(conn.(*net.UnixConn), trigger)
-		}()
+		if retry != 0 {
+			s.log(true, "control socket: accepting again")
+			retry = 0
+		}
+		s.wait(conn)
+		go s.serveConn(conn.(*net.UnixConn), self, trigger)
+	}
+}
+
+// wait records conn as waiting for its request, closing the oldest waiting
+// connection when there are maxWaiting already.
+func (s *Server) wait(conn net.Conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.waiting) >= maxWaiting {
+		s.waiting[0].Close()
+		s.waiting = s.waiting[1:]
+	}
+	s.waiting = append(s.waiting, conn)
+}
+
+// arrived ends conn's wait; it reports whether conn may be answered, and
+// counts it among those being answered if so.
+func (s *Server) arrived(conn net.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, c := range s.waiting {
+		if c == conn {
+			s.waiting = append(s.waiting[:i], s.waiting[i+1:]...)
+			break
+		}
+	}
+	if s.answering >= maxAnswering {
+		return false
+	}
+	s.answering++
+	return true
+}
+
+func (s *Server) log(debug bool, msg string) {
+	if s.Log != nil {
+		s.Log(debug, msg)
 	}
 }
 
@@ -108,9 +177,25 @@ func (s *Server) Drain(timeout time.Duration) {
 	}
 }
 
-func serveConn(conn *net.UnixConn, trigger func(Phase) (*Run, error)) {
+func (s *Server) serveConn(conn *net.UnixConn, self container, trigger func(Phase) (*Run, error)) {
 	defer conn.Close()
-	w := bufio.NewWriter(conn)
+	w := bufio.NewWriterSize(deadlineWriter{conn}, 512)
+	// refuse answers a caller that gets no phase, and hangs up at once:
+	// what it sent, or goes on sending, is never read.
+	refuse := func(reason string) {
+		fmt.Fprintf(w, "R %s\n", reason)
+		w.Flush()
+	}
+	phase, err := s.request(conn, self)
+	if !s.arrived(conn) {
+		refuse(fmt.Sprintf("busy: podinit is answering %d hooks already", maxAnswering))
+		return
+	}
+	defer s.answered()
+	if err != nil {
+		refuse(err.Error())
+		return
+	}
 	answer := func(result string) {
 		fmt.Fprintf(w, "R %s\n", result)
 		w.Flush()
@@ -119,21 +204,6 @@ func serveConn(conn *net.UnixConn, trigger func(Phase) (*Run, error)) {
 		// (see Drain): its exit would kill the hook first.
 		conn.SetReadDeadline(time.Now().Add(hookExitTimeout))
 		io.Copy(io.Discard, conn)
-	}
-	// Read the request before any refusal, so the caller's write cannot fail
-	// on a closed socket and hide the reason.
-	line, err := bufio.NewReader(conn).ReadString('\n')
-	if err != nil {
-		return
-	}
-	if err := checkPeer(conn); err != nil {
-		answer(err.Error())
-		return
-	}
-	phase, err := ParsePhase(strings.TrimSpace(line))
-	if err != nil {
-		answer(err.Error())
-		return
 	}
 	run, err := trigger(phase)
 	if err != nil {
@@ -155,58 +225,93 @@ func serveConn(conn *net.UnixConn, trigger func(Phase) (*Run, error)) {
 	answer("ok")
 }
 
+// request checks the caller and reads its request. Who is calling is known
+// before anything is read: a peer of another container gets its refusal
+// having made PID 1 read nothing.
+func (s *Server) request(conn *net.UnixConn, self container) (Phase, error) {
+	if self == (container{}) {
+		return "", errors.New("refused: podinit cannot read its own namespaces")
+	}
+	if err := checkCaller(conn, self); err != nil {
+		s.log(true, "control socket: "+err.Error())
+		return "", err
+	}
+	conn.SetReadDeadline(time.Now().Add(requestTimeout))
+	line, err := readRequest(conn)
+	conn.SetReadDeadline(time.Time{})
+	if err != nil {
+		return "", err
+	}
+	return ParsePhase(line)
+}
+
+// readRequest reads the request line, at most maxRequest bytes of it.
+func readRequest(conn net.Conn) (string, error) {
+	r := bufio.NewReaderSize(io.LimitReader(conn, maxRequest), 128)
+	line, err := r.ReadString('\n')
+	switch {
+	case err == nil:
+		return strings.TrimSpace(line), nil
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return "", fmt.Errorf("no request within %s: expected a phase, poststart or prestop", requestTimeout)
+	case err == io.EOF && len(line) >= maxRequest:
+		return "", fmt.Errorf("request longer than %d bytes: expected a phase, poststart or prestop", maxRequest)
+	default:
+		return "", fmt.Errorf("request cut off (%v): expected a phase, poststart or prestop, and a newline", err)
+	}
+}
+
+// deadlineWriter bounds each write, so a hook that stopped reading holds
+// its connection for at most writeTimeout; the deadline is cleared once
+// written, so an idle connection sets no timer off.
+type deadlineWriter struct{ conn net.Conn }
+
+func (d deadlineWriter) Write(p []byte) (int, error) {
+	d.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+	n, err := d.conn.Write(p)
+	d.conn.SetWriteDeadline(time.Time{})
+	return n, err
+}
+
 // hookExitTimeout bounds the wait for a hook to exit after its answer.
 const hookExitTimeout = 2 * time.Second
 
-// checkPeer admits a peer of PID 1's own PID namespace and user (or root).
-func checkPeer(conn *net.UnixConn) error {
-	raw, err := conn.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var cred *unix.Ucred
-	var credErr error
-	if err := raw.Control(func(fd uintptr) {
-		cred, credErr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
-	}); err != nil {
-		return err
-	}
-	if credErr != nil {
-		return fmt.Errorf("refused: cannot read the caller's credentials: %v", credErr)
-	}
-	if cred.Pid == 0 {
-		return errors.New("refused: the caller is not in this container's PID namespace")
-	}
-	if self := uint32(os.Geteuid()); cred.Uid != self && cred.Uid != 0 {
-		return fmt.Errorf("refused: user %d may not run hooks of a podinit running as user %d", cred.Uid, self)
-	}
-	return nil
-}
+// ErrNoPodinit says no podinit of this container listens on the control
+// socket.
+var ErrNoPodinit = errors.New("no podinit listens on this container's control socket")
 
-// ErrNoPodinit says nothing answers on the control socket: PID 1 is not podinit.
-var ErrNoPodinit = errors.New("PID 1 is not podinit")
-
-// Join asks PID 1 to start or join phase, copies the progress lines to out
-// as they come, and returns the phase's result: nil when it succeeded.
+// Join asks this container's podinit to start or join phase, copies the
+// progress lines to out as they come, and returns the phase's result: nil
+// when it succeeded. It sends nothing before it has made sure the socket's
+// listener is a process of its own container.
 func Join(phase Phase, out io.Writer) error {
-	addr, err := SocketAddress()
+	self, err := containerOf("self")
 	if err != nil {
-		return err
+		return fmt.Errorf("control socket: %w", err)
 	}
+	addr := self.address()
 	conn, err := net.Dial("unix", addr)
 	if err != nil {
 		if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT) {
-			return ErrNoPodinit
+			return fmt.Errorf("%w: nothing listens on %s", ErrNoPodinit, addr)
 		}
-		return fmt.Errorf("control socket: %w", err)
+		return fmt.Errorf("control socket %s: %w", addr, err)
 	}
-	if _, err := fmt.Fprintf(conn, "%s\n", phase); err != nil {
+	uc := conn.(*net.UnixConn)
+	if err := checkServer(uc, self); err != nil {
 		conn.Close()
-		return fmt.Errorf("control socket: %w", err)
+		return fmt.Errorf("control socket %s: %w", addr, err)
 	}
-	sc := bufio.NewScanner(conn)
-	for sc.Scan() {
-		kind, text, _ := strings.Cut(sc.Text(), " ")
+	// A refusal may close the socket before the request is written: the
+	// answer that says why is read all the same.
+	fmt.Fprintf(conn, "%s\n", phase)
+	r := bufio.NewReader(conn)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			break
+		}
+		kind, text, _ := strings.Cut(strings.TrimSuffix(line, "\n"), " ")
 		switch kind {
 		case "L":
 			fmt.Fprintln(out, text)
@@ -222,5 +327,5 @@ func Join(phase Phase, out io.Writer) error {
 		}
 	}
 	conn.Close()
-	return fmt.Errorf("control socket: PID 1 closed the connection before %s ended", phase)
+	return fmt.Errorf("control socket: podinit closed the connection before %s ended", phase)
 }

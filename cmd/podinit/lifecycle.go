@@ -122,10 +122,15 @@ const phaseProcessCommand = "_phase"
 func (l *lifecycle) serve() {
 	ln, err := hooks.Listen()
 	if err != nil {
-		// Another podinit of this PID namespace has it (podinit is not PID 1
-		// here): hooks reach that one.
-		l.log.logf(levelDebug, "%v: `podinit hook` cannot reach this podinit", err)
+		l.log.logf(levelInfo, "%v: `podinit hook` cannot reach this podinit", err)
 		return
+	}
+	l.hooks.Log = func(debug bool, msg string) {
+		level := levelInfo
+		if debug {
+			level = levelDebug
+		}
+		l.log.logf(level, "%s", msg)
 	}
 	go l.hooks.Serve(ln, l.trigger)
 }
