@@ -22,6 +22,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(phaseProcessEnv) == "1" {
 		os.Exit(RunPhaseProcess())
 	}
+	if addr := os.Getenv(squatEnv); addr != "" {
+		os.Exit(squat(addr))
+	}
 	os.Exit(m.Run())
 }
 
