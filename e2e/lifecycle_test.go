@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -237,4 +239,41 @@ func TestKubeletPrestopThatStopsTheApp(t *testing.T) {
 	inOrder(t, "podman logs", logs, "podinit prestop 2/3 wait-exit", "podinit prestop 2/3 ok",
 		"podinit prestop 3/3 exec sleep 1", "podinit prestop 3/3 ok", "podinit prestop ok",
 		"outlived the app: sending SIGTERM")
+}
+
+// With a shared PID namespace (Kubernetes' shareProcessNamespace, `podman pod
+// create --share pid`) neither podinit is PID 1, and both containers share
+// one network namespace, hence one namespace of socket names: each
+// container's hook must still reach its own container's podinit.
+func TestSharedPIDNamespaceEachHookReachesItsOwnPodinit(t *testing.T) {
+	t.Parallel()
+	needPodman(t)
+	pod := fmt.Sprintf("podinit-e2e-sharedpid-%d", time.Now().UnixNano()%1e6)
+	podmanMust(t, "pod", "create", "--name", pod, "--label", label+"="+runID, "--share", "pid,net")
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), deadline)
+		defer cancel()
+		pm.Run(ctx, "pod", "rm", "-f", "-t", "0", pod)
+	})
+	containers := map[string]*container{}
+	for _, name := range []string{"a", "b"} {
+		c := &container{t: t, name: pod + "-" + name}
+		podmanMust(t, "run", "-d", "--pod", pod, "--name", c.name, "--label", label+"="+runID, image,
+			"/podinit", "--prestop", "exec echo prestop of "+name, "--", "sleep", "1000")
+		c.waitLog("started")
+		containers[name] = c
+	}
+	for _, name := range []string{"a", "b"} {
+		hook := containers[name].exec(deadline, "/podinit", "hook", "prestop")
+		if hook.Code != 0 || !strings.Contains(hook.Stdout, "prestop 1/1 ok") {
+			t.Fatalf("container %s: hook prestop: %s; want its own podinit's prestop", name, hook)
+		}
+	}
+	for name, c := range containers {
+		logs := c.logs()
+		other := map[string]string{"a": "b", "b": "a"}[name]
+		if strings.Count(logs, "| prestop of "+name) != 1 || strings.Contains(logs, "prestop of "+other) {
+			t.Errorf("container %s ran the wrong prestop; its log:\n%s", name, logs)
+		}
+	}
 }
