@@ -305,13 +305,15 @@ func Join(phase Phase, out io.Writer) error {
 	// A refusal may close the socket before the request is written: the
 	// answer that says why is read all the same.
 	fmt.Fprintf(conn, "%s\n", phase)
-	r := bufio.NewReader(conn)
+	// The lines PID 1 relays are bounded, but one this hook cannot hold is
+	// cut rather than taken for the end of the answer.
+	r := bufio.NewReaderSize(conn, 4096)
 	for {
-		line, err := r.ReadString('\n')
+		line, err := readLine(r, maxMessage)
 		if err != nil {
 			break
 		}
-		kind, text, _ := strings.Cut(strings.TrimSuffix(line, "\n"), " ")
+		kind, text, _ := strings.Cut(line, " ")
 		switch kind {
 		case "L":
 			fmt.Fprintln(out, text)
@@ -328,4 +330,23 @@ func Join(phase Phase, out io.Writer) error {
 	}
 	conn.Close()
 	return fmt.Errorf("control socket: podinit closed the connection before %s ended", phase)
+}
+
+// readLine reads one line, without its newline, keeping at most limit bytes of
+// it: the rest of a longer line is read and dropped.
+func readLine(r *bufio.Reader, limit int) (string, error) {
+	var line []byte
+	for {
+		chunk, err := r.ReadSlice('\n')
+		if len(line) < limit {
+			line = append(line, chunk[:min(len(chunk), limit-len(line))]...)
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		return strings.TrimSuffix(string(line), "\n"), nil
+	}
 }

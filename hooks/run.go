@@ -1,12 +1,13 @@
 package hooks
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
-	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -264,6 +265,10 @@ func runWaitExit(r *Runner, ctx context.Context, _ Step, _ []string, _ func(stri
 
 // runExec runs a command in a process group of its own, its output prefixed
 // into the log line by line, and kills the group when the step's time is up.
+// A process the command leaves behind (a daemon it started in a session of
+// its own) may hold the output pipe open long after: the step reads on for
+// at most outputWaitDelay once the command has exited or been killed, so it
+// ends on time whatever its leftovers do.
 func runExec(r *Runner, ctx context.Context, _ Step, args []string, output func(string)) (string, error) {
 	path, err := exec.LookPath(args[0])
 	if err != nil {
@@ -275,6 +280,7 @@ func runExec(r *Runner, ctx context.Context, _ Step, args []string, output func(
 	cmd.Env = os.Environ()
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.WaitDelay = outputWaitDelay
 	starter := r.Starter
 	if starter == nil {
 		starter = PlainStarter{}
@@ -304,28 +310,61 @@ func runExec(r *Runner, ctx context.Context, _ Step, args []string, output func(
 	return "exit code 0", nil
 }
 
-// lineWriter passes complete lines of a command's output to emit.
+// outputWaitDelay is how long an exec step's output is still read after its
+// command has exited or been killed.
+const outputWaitDelay = 200 * time.Millisecond
+
+// MaxOutputLine is the longest line of a step's output that reaches the log;
+// the rest of a longer line is dropped and outputCutMarker takes its place.
+const MaxOutputLine = 4 << 10
+
+const outputCutMarker = " [line cut at 4096 bytes]"
+
+// lineWriter passes complete lines of a command's output to emit, each cut
+// at MaxOutputLine, so it never holds more than one such line however long
+// the command's lines are.
 type lineWriter struct {
 	emit func(string)
 	buf  []byte
+	cut  bool // the line in buf was cut: drop the rest, up to its newline
+	mu   sync.Mutex
 }
 
 func (w *lineWriter) Write(p []byte) (int, error) {
-	w.buf = append(w.buf, p...)
-	for {
-		i := strings.IndexByte(string(w.buf), '\n')
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		chunk := p
+		if i >= 0 {
+			chunk = p[:i]
+		}
+		if !w.cut {
+			room := MaxOutputLine - len(w.buf)
+			if len(chunk) > room {
+				w.buf = append(w.buf, cut(string(chunk), room)...)
+				w.buf = append(w.buf, outputCutMarker...)
+				w.cut = true
+			} else {
+				w.buf = append(w.buf, chunk...)
+			}
+		}
 		if i < 0 {
 			break
 		}
-		w.emit(string(w.buf[:i]))
-		w.buf = w.buf[i+1:]
+		w.emit(string(w.buf))
+		w.buf, w.cut = w.buf[:0], false
+		p = p[i+1:]
 	}
-	return len(p), nil
+	return n, nil
 }
 
 func (w *lineWriter) flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if len(w.buf) > 0 {
 		w.emit(string(w.buf))
-		w.buf = nil
+		w.buf, w.cut = nil, false
 	}
 }
