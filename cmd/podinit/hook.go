@@ -174,8 +174,10 @@ func hookResult(phase hooks.Phase, err error) int {
 // only a hook's failure. Where that is not writable, our own output is used.
 func pid1Log() func(string) {
 	w := io.Writer(stdout)
-	if f, err := os.OpenFile("/proc/1/fd/1", os.O_WRONLY|os.O_APPEND, 0); err == nil {
-		w = fdWriter(f.Fd())
+	// A raw descriptor, not an *os.File: the file's finalizer would close
+	// the descriptor under the writer once the garbage collector ran.
+	if fd, err := unix.Open("/proc/1/fd/1", unix.O_WRONLY|unix.O_APPEND|unix.O_CLOEXEC, 0); err == nil {
+		w = fdWriter(fd)
 	}
 	return func(line string) { fmt.Fprintln(w, line) }
 }

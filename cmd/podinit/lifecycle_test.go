@@ -489,6 +489,29 @@ func TestStandaloneHookWritesIntoPID1Log(t *testing.T) {
 	}
 }
 
+// The standalone hook's descriptor on PID 1's output lives as long as the
+// hook, however often the garbage collector runs: no line is lost.
+func TestStandaloneHookLosesNoLineToTheGarbageCollector(t *testing.T) {
+	p, pid1Log := foreignPID1(t, helper("pid")...)
+	if line := p.report(); !strings.HasPrefix(line, "pid 1 ") {
+		t.Fatalf("PID 1 reported %q", line)
+	}
+	cmd := exec.Command("nsenter", "-t", strconv.Itoa(p.podinitPID()), "-p", "-m", podinitBin, "hook", "prestop", "exec seq 1 3000")
+	cmd.Env = append(os.Environ(), "GOGC=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("standalone hook: %v: %s", err, out)
+	}
+	eventually(t, "the progress reaches PID 1's log", func() bool {
+		return strings.Contains(pid1Log.String(), "podinit prestop ok in")
+	})
+	log := pid1Log.String()
+	for i := 1; i <= 3000; i++ {
+		if !strings.Contains(log, fmt.Sprintf("prestop 1/1 | %d\n", i)) {
+			t.Fatalf("PID 1's log lacks line %d of the step's output", i)
+		}
+	}
+}
+
 // A standalone hook aims signal and wait-exit at the process --pidof names:
 // the kill-and-wait loop people write into preStop by hand.
 func TestStandaloneHookStopsAProcessByName(t *testing.T) {
