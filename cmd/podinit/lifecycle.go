@@ -17,6 +17,7 @@ import (
 	"github.com/podinit/podinit/logsink"
 	"github.com/podinit/podinit/signals"
 	"github.com/podinit/podinit/supervisor"
+	"github.com/podinit/podinit/termination"
 )
 
 // lifecycleFlags are the options that configure the lifecycle: the same in
@@ -297,17 +298,16 @@ func (l *lifecycle) finish(code int, runErr error) int {
 const hookAnswerTimeout = time.Second
 
 // writeTerminationMessage leaves a short reason where Kubernetes reads it,
-// when that file exists and can be written: podinit never creates it.
+// when that file exists and can be written: podinit never creates it, and
+// says why when it exists but cannot take the message.
 func (l *lifecycle) writeTerminationMessage(code int, runErr error) {
 	if l.terminationLog == "" {
 		return
 	}
-	f, err := os.OpenFile(l.terminationLog, os.O_WRONLY|os.O_TRUNC, 0)
-	if err != nil {
-		return
+	err := termination.Write(l.terminationLog, l.terminationMessage(code, runErr))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		l.log.logf(levelInfo, "%v", err)
 	}
-	defer f.Close()
-	fmt.Fprint(f, l.terminationMessage(code, runErr))
 }
 
 func (l *lifecycle) terminationMessage(code int, runErr error) string {

@@ -77,3 +77,36 @@ func emptyTerminationLog(t *testing.T) string {
 	}
 	return path
 }
+
+// A termination log that is a FIFO nobody reads is skipped with a warning:
+// PID 1's exit, and the app's exit code, do not wait for a reader.
+func TestAFIFOTerminationLogWithoutReaderHoldsNoExit(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "termination-log")
+	if err := unix.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, _ := runToEnd(t, asPID1, append([]string{"--termination-log", fifo, "--"}, helper("exit", "7")...)...)
+	if code != 7 {
+		t.Fatalf("exit code %d, want the app's 7", code)
+	}
+	wantAll(t, "log", stdout, "termination log "+fifo+": a FIFO no process reads: message not written")
+}
+
+// A reason longer than kubelet reads (a failing step's long command line)
+// is cut to 4096 bytes, marked, at the end of a line.
+func TestATerminationMessageIsAtMost4096Bytes(t *testing.T) {
+	msg := emptyTerminationLog(t)
+	long := strings.Repeat("x", 6000)
+	code, _, _ := runToEnd(t, asPID1, "--termination-log", msg, "--prestop", "exec false "+long, "--", "sh", "-c", "kill -TERM 1; sleep 5")
+	if code != 143 {
+		t.Errorf("exit code %d, want 143: the app killed by the TERM forwarded after prestop", code)
+	}
+	b, err := os.ReadFile(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) > 4096 || !strings.HasSuffix(string(b), "\n[message cut at 4096 bytes]\n") {
+		t.Fatalf("termination message of %d bytes, ending %q", len(b), b[max(0, len(b)-60):])
+	}
+	wantAll(t, "termination message", string(b), "app killed by SIGTERM")
+}
