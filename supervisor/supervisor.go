@@ -43,6 +43,7 @@ func (s *Supervisor) Run() (int, error) {
 	if err := l.setUp(); err != nil {
 		return 0, err
 	}
+	reserveThreads(spareThreads())
 	if l.cfg.BeforeStart == nil {
 		l.startApp()
 	} else {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/podinit/podinit/procfs"
 	"github.com/podinit/podinit/signals"
 )
 
@@ -386,4 +388,54 @@ func TestVersion(t *testing.T) {
 			t.Fatalf("podinit %v: exit %d, %q", args, code, out)
 		}
 	}
+}
+
+// fillProcesses forks until the kernel refuses (RLIMIT_NPROC), reports "full
+// N" on fd 3, then reports SIGUSR1 and exits 5 on SIGTERM. Perl, not a shell
+// (which gives up once fork fails) or Go (which needs threads of its own).
+// The signals stay blocked but inside sigsuspend(2): perl runs its handlers
+// between statements, and one landing just before a sleep would wait for it.
+const fillProcesses = `use POSIX; open(my $r, ">&=3") or die; select($r); $| = 1;
+$SIG{TERM} = sub { print $r "app got TERM\n"; exit 5 };
+$SIG{USR1} = sub { print $r "app got USR1\n" };
+sigprocmask(SIG_BLOCK, POSIX::SigSet->new(SIGUSR1, SIGTERM));
+my $n = 0;
+while (1) { my $p = fork(); last unless defined $p; if ($p == 0) { sleep 1000; exit 0 } $n++ }
+print $r "full $n\n";
+sigsuspend(POSIX::SigSet->new) while 1;`
+
+// An app that uses up its user's RLIMIT_NPROC leaves PID 1, of the same
+// user, unable to start a thread or a process: it needs no new thread, so
+// it forwards, reports the phase it could not start, and exits with the
+// app's code.
+func TestPID1SurvivesAnAppThatUsesUpRLIMIT_NPROC(t *testing.T) {
+	for _, tool := range []string{"perl", "prlimit", "setpriv"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("this test needs %s (perl-base, util-linux)", tool)
+		}
+	}
+	o := asPID1
+	o.wrap = []string{"prlimit", "--nproc=60:60", "setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"}
+	p := start(t, o, "--single-child", "--prestop", "sleep 1ms", "--", "perl", "-e", fillProcesses)
+	p.expectPrefix("full ")
+	threads := func() int {
+		f, err := procfs.StatFields(procfs.Dir(p.podinitPID()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, _ := strconv.Atoi(f[17]) // num_threads, field 20 of proc(5)
+		return n
+	}
+	before := threads()
+	for range 20 {
+		p.signal(unix.SIGUSR1)
+		p.expect("app got USR1")
+	}
+	if after := threads(); after > before {
+		t.Errorf("PID 1 went from %d to %d threads after start-up", before, after)
+	}
+	p.signal(unix.SIGTERM)
+	p.expect("app got TERM")
+	p.expectExit(5)
+	wantAll(t, "log", p.stdout.String(), "prestop failed", "cannot start the phase process", "app (pid")
 }
