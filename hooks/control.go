@@ -156,11 +156,11 @@ func (s *Server) answered() {
 	}
 }
 
-// Drain waits, at most timeout, until every hook being answered has had its
-// answer. PID 1 calls it before it exits: its exit would otherwise cut the
+// Drain waits, at most AnswerTimeout, until every hook being answered has
+// had its answer and exited. PID 1 calls it before it exits: its exit would otherwise cut the
 // answer off, and kubelet would record a hook whose phase succeeded as
 // failed. A hook still waiting for a phase that never ran is given up on.
-func (s *Server) Drain(timeout time.Duration) {
+func (s *Server) Drain() {
 	s.mu.Lock()
 	if s.answering == 0 {
 		s.mu.Unlock()
@@ -173,7 +173,7 @@ func (s *Server) Drain(timeout time.Duration) {
 	s.mu.Unlock()
 	select {
 	case <-idle:
-	case <-time.After(timeout):
+	case <-time.After(AnswerTimeout):
 	}
 }
 
@@ -202,7 +202,7 @@ func (s *Server) serveConn(conn *net.UnixConn, self container, trigger func(Phas
 		// The hook closes its end when it exits, having reported the
 		// answer. Until then PID 1, which may be about to exit, holds on
 		// (see Drain): its exit would kill the hook first.
-		conn.SetReadDeadline(time.Now().Add(hookExitTimeout))
+		conn.SetReadDeadline(time.Now().Add(AnswerTimeout))
 		io.Copy(io.Discard, conn)
 	}
 	run, err := trigger(phase)
@@ -273,8 +273,12 @@ func (d deadlineWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// hookExitTimeout bounds the wait for a hook to exit after its answer.
-const hookExitTimeout = 2 * time.Second
+// AnswerTimeout bounds the end of one handshake: how long a hook has, once
+// its answer is written, to take it and exit, and so how long PID 1 holds its
+// next move (signalling leftovers, stopping the app after a failed
+// poststart, its own exit) for the hooks it is answering. A hook that waits
+// for a phase that never ran, or stopped reading, holds nothing up longer.
+const AnswerTimeout = time.Second
 
 // ErrNoPodinit says no podinit of this container listens on the control
 // socket.

@@ -151,7 +151,7 @@ func (l *lifecycle) trigger(phase hooks.Phase) (*hooks.Run, error) {
 		run, _ := l.lc.Start(phase, "hook")
 		go func() {
 			<-run.Done()
-			l.hooks.Drain(hookAnswerTimeout)
+			l.hooks.Drain()
 			release()
 		}()
 		return run, nil
@@ -194,7 +194,7 @@ func (l *lifecycle) poststart() {
 	}
 	// The postStart hook takes its answer and exits before the stop's
 	// leftover signals could reach it.
-	l.hooks.Drain(hookAnswerTimeout)
+	l.hooks.Drain()
 	l.sup.Stop("poststart failed")
 }
 
@@ -286,16 +286,9 @@ func (l *lifecycle) finish(code int, runErr error) int {
 		code = 1
 	}
 	l.writeTerminationMessage(code, runErr)
-	l.hooks.Drain(hookAnswerTimeout)
+	l.hooks.Drain()
 	return code
 }
-
-// hookAnswerTimeout bounds how long PID 1 waits for the hooks it is
-// answering to take their answers and exit, before it signals leftovers,
-// stops the app after a failed poststart, or exits; a hook waiting for a
-// phase that never ran, or one that stopped reading, holds nothing up for
-// longer.
-const hookAnswerTimeout = time.Second
 
 // writeTerminationMessage leaves a short reason where Kubernetes reads it,
 // when that file exists and can be written: podinit never creates it, and
